@@ -1,0 +1,37 @@
+# Forbedring: the two commands are `make up` and `make test`.
+SHELL := /bin/bash
+INFRA := deploy/local/infra.sh
+export PATH := $(HOME)/.local/bin:$(PATH)
+
+.PHONY: up down test lint docs infra-up infra-down infra-status deps schemas
+
+deps:            ## install what is missing (system packages, Kafka jars, Python env)
+	@$(INFRA) install
+	@uv sync --frozen
+
+infra-up: deps   ## start Kafka, PostgreSQL, Redis and create the topics
+	@$(INFRA) up
+
+infra-down:
+	@$(INFRA) down
+
+infra-status:
+	@$(INFRA) status
+
+lint: deps
+	uv run ruff check .
+	uv run ruff format --check .
+	uv run mypy
+
+test: infra-up
+	@source <($(INFRA) env) && uv run pytest
+
+docs: deps
+	uv run python -m forbedring_contracts.generate
+
+up: infra-up
+	@deploy/local/stack.sh up
+
+down:
+	@-deploy/local/stack.sh down
+	@$(INFRA) down
