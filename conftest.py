@@ -1,0 +1,59 @@
+"""Fixtures for every test in the repository: the real Kafka, PostgreSQL and Redis.
+
+Addresses come from KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL / REDIS_URL, else from
+testcontainers when a Docker engine answers, else from the local scripts in deploy/.
+When none works the test fails (never skips) and says to run `make infra-up`.
+"""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from forbedring_chassis.testing import (
+    REPO_ROOT,
+    Infrastructure,
+    InfrastructureMissing,
+    create_database,
+    drop_database,
+    locate_infrastructure,
+    unique_name,
+)
+from forbedring_chassis.topic_admin import apply_topics, load_topic_specs
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> Infrastructure:
+    try:
+        return locate_infrastructure()
+    except InfrastructureMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+async def topic_prefix(infrastructure: Infrastructure) -> str:
+    """Every topic of deploy/topics.yaml, created under a prefix private to this test run."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}."
+    specs = load_topic_specs(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix)
+    await apply_topics(infrastructure.kafka_bootstrap_servers, specs)
+    return prefix
+
+
+class Databases:
+    """Creates throwaway databases and drops them at the end of the session."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.names: list[str] = []
+
+    async def create(self, service: str) -> str:
+        name = unique_name(f"test_{service}")
+        self.names.append(name)
+        return await create_database(self.admin_url, name)
+
+
+@pytest.fixture(scope="session")
+async def databases(infrastructure: Infrastructure) -> AsyncIterator[Databases]:
+    created = Databases(infrastructure.database_url)
+    yield created
+    for name in created.names:
+        await drop_database(infrastructure.database_url, name)

@@ -1,0 +1,122 @@
+"""Transactional outbox: stage events with the state change, publish them after commit."""
+
+import asyncio
+import contextlib
+
+from faststream.kafka import KafkaBroker
+from opentelemetry import trace
+from pydantic import BaseModel
+from sqlalchemy import delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from forbedring_chassis import wire
+from forbedring_chassis.db import OutboxMessage, Sessions
+from forbedring_chassis.logging import get_logger
+from forbedring_chassis.telemetry import context_from_headers, current_trace_headers
+
+log = get_logger(__name__)
+tracer = trace.get_tracer("forbedring.outbox")
+
+
+def stage_event(session: AsyncSession, event: BaseModel, *, topic_prefix: str = "") -> None:
+    """Add `event` to the outbox in the caller's transaction, with the current trace context."""
+    record = wire.encode(event)
+    headers = {**record.headers, **current_trace_headers()}
+    session.add(
+        OutboxMessage(
+            topic=topic_prefix + record.topic,
+            key=record.key,
+            value=record.value,
+            headers=headers,
+            timestamp_ms=record.timestamp_ms,
+        )
+    )
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order and deletes them in the same transaction.
+
+    Rows are locked with SKIP LOCKED, so several replicas share the work. A crash between
+    publish and commit republishes the batch: consumers de-duplicate by event id.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: Sessions,
+        broker: KafkaBroker,
+        poll_interval_s: float,
+        batch_size: int = 500,
+    ) -> None:
+        self._sessions = sessions
+        self._broker = broker
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Hint that rows were just committed, so they go out without waiting for the poll."""
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        async with self._sessions() as session, session.begin():
+            rows = (
+                (
+                    await session.execute(
+                        select(OutboxMessage)
+                        .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+                        .limit(self._batch_size)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not rows:
+                return 0
+            await asyncio.gather(*(self._publish(row) for row in rows))
+            await session.execute(
+                delete(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+            )
+        return len(rows)
+
+    async def _publish(self, row: OutboxMessage) -> None:
+        # Continue the trace of the request that staged the event.
+        ctx = context_from_headers(row.headers)
+        with tracer.start_as_current_span(f"{row.topic} publish", context=ctx):
+            headers = {**row.headers, **current_trace_headers()}
+            await self._broker.publish(
+                row.value,
+                row.topic,
+                key=row.key,
+                headers=headers,
+                timestamp_ms=row.timestamp_ms,
+            )
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                published = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox.relay.failed")
+                published = 0
+            if published < self._batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                self._wake.clear()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Stop polling, then publish what is still pending so nothing waits for a restart."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):
+            while await self.publish_pending():
+                pass

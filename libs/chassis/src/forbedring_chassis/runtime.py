@@ -1,0 +1,195 @@
+"""The service app factory: FastAPI + FastStream broker + database + Redis + outbox relay.
+
+Nothing here does I/O at import time; `create_service_app` builds objects, and the
+lifespan connects, migrates, starts consuming, and on shutdown drains in-flight work.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CollectorRegistry, make_asgi_app
+from prometheus_fastapi_instrumentator import Instrumentator
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from forbedring_chassis.consumer import CONSUMER_METRICS, EventHandler, register_consumer
+from forbedring_chassis.db import Sessions, make_engine, make_sessions
+from forbedring_chassis.logging import configure_logging, get_logger
+from forbedring_chassis.migrations import upgrade_to_head
+from forbedring_chassis.outbox import OutboxRelay
+from forbedring_chassis.settings import ServiceSettings
+from forbedring_chassis.telemetry import configure_tracing
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a request or handler may need, built once per app."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: Sessions
+    broker: KafkaBroker
+    redis: Redis
+    relay: OutboxRelay
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def make_broker(settings: ServiceSettings, registry: CollectorRegistry) -> KafkaBroker:
+    # Idempotent producer with acks=all: a retried send never duplicates or reorders.
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"forbedring-{settings.service_name}",
+        enable_idempotence=True,
+        acks="all",
+        graceful_timeout=settings.shutdown_grace_s,
+        middlewares=[
+            KafkaTelemetryMiddleware(),
+            KafkaPrometheusMiddleware(registry=registry, app_name=settings.service_name),
+        ],
+    )
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: the one commit point, then wake the outbox relay."""
+    async with runtime.sessions() as session, session.begin():
+        yield session
+    runtime.relay.wake()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def _check(name: str, probe: Callable[[], object]) -> tuple[str, str]:
+    try:
+        result = probe()
+        if asyncio.iscoroutine(result):
+            await asyncio.wait_for(result, timeout=2.0)
+        return name, "ok"
+    except Exception as exc:
+        return name, f"unavailable: {type(exc).__name__}"
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/readyz")
+    async def readyz(runtime: RuntimeDep) -> JSONResponse:
+        async def database() -> None:
+            async with runtime.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+
+        async def kafka() -> None:
+            if not await runtime.broker.ping(timeout=2.0):
+                raise ConnectionError("kafka ping failed")
+
+        async def redis() -> None:
+            await runtime.redis.ping()
+
+        checks = dict(
+            await asyncio.gather(
+                _check("database", database), _check("kafka", kafka), _check("redis", redis)
+            )
+        )
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    return router
+
+
+@dataclass(frozen=True)
+class Consumes:
+    topic: str
+    handler: EventHandler
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    package: str,
+    routers: Sequence[APIRouter] = (),
+    consumes: Sequence[Consumes] = (),
+) -> FastAPI:
+    """Build a service. `package` holds the service's `migrations` folder."""
+    configure_tracing(service=settings.service_name, otlp_endpoint=settings.otlp_endpoint)
+    engine = make_engine(settings.database_url)
+    sessions = make_sessions(engine)
+    # One registry per app, so two services can live in one test process.
+    registry = CollectorRegistry()
+    for metric in CONSUMER_METRICS:
+        registry.register(metric)
+    broker = make_broker(settings, registry)
+    relay = OutboxRelay(
+        sessions=sessions, broker=broker, poll_interval_s=settings.outbox_poll_interval_s
+    )
+    redis = Redis.from_url(settings.redis_url)
+    for consumer in consumes:
+        register_consumer(
+            broker,
+            settings=settings,
+            sessions=sessions,
+            topic=consumer.topic,
+            handler=consumer.handler,
+        )
+    runtime = Runtime(
+        settings=settings, engine=engine, sessions=sessions, broker=broker, redis=redis, relay=relay
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(
+            service=settings.service_name, level=settings.log_level, json=settings.log_json
+        )
+        await asyncio.to_thread(
+            upgrade_to_head, database_url=settings.database_url, package=package
+        )
+        await broker.start()
+        relay.start()
+        log.info("service.started", service=settings.service_name)
+        try:
+            yield
+        finally:
+            # Stop consuming and let in-flight handlers finish (up to graceful_timeout),
+            # publish what they staged, then close the producer and connections.
+            await asyncio.gather(*(sub.stop() for sub in broker.subscribers))
+            await relay.stop()
+            await broker.stop()
+            await redis.aclose()
+            await engine.dispose()
+            log.info("service.stopped", service=settings.service_name)
+
+    app = FastAPI(title=f"Forbedring {settings.service_name}", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.include_router(_health_router())
+    for router in routers:
+        app.include_router(router)
+    Instrumentator(
+        excluded_handlers=["/healthz", "/readyz", "/metrics"], registry=registry
+    ).instrument(app)
+    app.mount("/metrics", make_asgi_app(registry=registry))
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app

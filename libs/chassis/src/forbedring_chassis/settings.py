@@ -1,0 +1,53 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from typing import ClassVar
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Common settings. A service sets `service_name` and `env_prefix` (e.g. `SURVEY_`)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: ClassVar[str] = "service"
+
+    database_url: str = Field(description="PostgreSQL URL of this service's own database")
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:59092")
+    kafka_topic_prefix: str = Field(
+        default="", description="Prepended to every topic name; lets test runs share a broker"
+    )
+    consumer_group: str | None = Field(
+        default=None, description="Kafka consumer group; defaults to forbedring-<service>"
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:56379/0")
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP traces endpoint; no export when unset"
+    )
+    http_host: str = Field(default="127.0.0.1", description="read by the process entry point")
+    http_port: int = Field(default=8000, description="read by the process entry point")
+    log_level: str = "INFO"
+    log_json: bool = True
+    outbox_poll_interval_s: float = Field(default=0.05, gt=0)
+    shutdown_grace_s: float = Field(default=10.0, ge=0)
+    consumer_retry_backoff_s: float = Field(default=0.5, ge=0)
+    consumer_max_attempts: int = Field(
+        default=5, ge=1, description="attempts before a failing (non-outage) event is dead-lettered"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_asyncpg(cls, value: str) -> str:
+        # Operators paste plain libpq URLs; the services talk to PostgreSQL through asyncpg.
+        for plain in ("postgresql://", "postgres://"):
+            if value.startswith(plain):
+                return "postgresql+asyncpg://" + value[len(plain) :]
+        return value
+
+    @property
+    def group_id(self) -> str:
+        return self.consumer_group or f"forbedring-{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka_topic_prefix}{name}"

@@ -1,0 +1,42 @@
+"""OpenTelemetry: one tracer provider per process; trace context travels in Kafka headers."""
+
+from collections.abc import Iterable, Mapping
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+def configure_tracing(*, service: str, otlp_endpoint: str | None) -> None:
+    """Install a tracer provider unless one exists (tests install their own first)."""
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": f"forbedring-{service}"}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces"))
+        )
+    trace.set_tracer_provider(provider)
+
+
+def current_trace_headers() -> dict[str, str]:
+    """The W3C trace context of the current span, as message headers."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return {k: v for k, v in carrier.items() if k in TRACE_HEADERS}
+
+
+def context_from_headers(
+    headers: Iterable[tuple[str, bytes | str]] | Mapping[str, str],
+) -> otel_context.Context:
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    carrier = {
+        k: (v.decode() if isinstance(v, bytes) else v) for k, v in pairs if k in TRACE_HEADERS
+    }
+    return propagate.extract(carrier)

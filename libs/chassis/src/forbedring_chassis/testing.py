@@ -1,0 +1,161 @@
+"""Helpers for tests against the real infrastructure (used by the root conftest)."""
+
+import asyncio
+import os
+import subprocess
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+INFRA_SCRIPT = REPO_ROOT / "deploy" / "local" / "infra.sh"
+
+
+class InfrastructureMissing(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    kafka_bootstrap_servers: str
+    database_url: str  # an admin URL: tests create their own databases with it
+    redis_url: str
+
+
+def _from_environment() -> Infrastructure | None:
+    names = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "REDIS_URL")
+    values = [os.environ.get(n) for n in names]
+    if all(values):
+        return Infrastructure(*[v for v in values if v])
+    return None
+
+
+def _docker_answers() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _from_local_scripts() -> Infrastructure | None:
+    if not INFRA_SCRIPT.exists():
+        return None
+    started = subprocess.run([str(INFRA_SCRIPT), "up"], capture_output=True, text=True)
+    if started.returncode != 0:
+        raise InfrastructureMissing(
+            f"`{INFRA_SCRIPT} up` failed:\n{started.stdout[-2000:]}\n{started.stderr[-2000:]}"
+        )
+    env = subprocess.run([str(INFRA_SCRIPT), "env"], capture_output=True, text=True, check=True)
+    values = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in env.stdout.splitlines()
+        if line.startswith("export ")
+    )
+    return Infrastructure(
+        values["KAFKA_BOOTSTRAP_SERVERS"].strip("'\""),
+        values["DATABASE_URL"].strip("'\""),
+        values["REDIS_URL"].strip("'\""),
+    )
+
+
+def locate_infrastructure() -> Infrastructure:
+    """Environment first, then testcontainers when Docker answers, then the local scripts."""
+    found = _from_environment()
+    if found:
+        return found
+    if _docker_answers():
+        return _start_containers()
+    found = _from_local_scripts()
+    if found:
+        return found
+    raise InfrastructureMissing(
+        "No Kafka/PostgreSQL/Redis: set KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL and REDIS_URL, "
+        "or run `make infra-up` first."
+    )
+
+
+def _start_containers() -> Infrastructure:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+    from testcontainers.redis import RedisContainer
+
+    kafka = KafkaContainer("apache/kafka:4.1.0").with_kraft().start()
+    postgres = PostgresContainer("postgres:16", driver=None).start()
+    redis = RedisContainer("redis:7").start()
+    host, port = redis.get_container_host_ip(), redis.get_exposed_port(6379)
+    return Infrastructure(
+        kafka.get_bootstrap_server(), postgres.get_connection_url(), f"redis://{host}:{port}/0"
+    )
+
+
+def plain_url(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def create_database(admin_url: str, name: str) -> str:
+    """Create an empty database next to the admin URL's and return its URL."""
+    connection = await asyncpg.connect(plain_url(admin_url))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base, _, _ = plain_url(admin_url).rpartition("/")
+    return f"{base}/{name}"
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(plain_url(admin_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, interval: float = 0.1
+) -> None:
+    """Wait until `probe()` is true; fail with a clear message after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await probe():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def service_environment(
+    service: str,
+    *,
+    infrastructure: Infrastructure,
+    database_url: str,
+    topic_prefix: str,
+    port: int,
+    consumer_group: str | None = None,
+) -> dict[str, str]:
+    """Environment for running a service process against the test infrastructure."""
+    prefix = service.upper()
+    env = {
+        f"{prefix}_DATABASE_URL": database_url,
+        f"{prefix}_KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        f"{prefix}_KAFKA_TOPIC_PREFIX": topic_prefix,
+        f"{prefix}_REDIS_URL": infrastructure.redis_url,
+        f"{prefix}_HTTP_PORT": str(port),
+    }
+    if consumer_group:
+        env[f"{prefix}_CONSUMER_GROUP"] = consumer_group
+    return env

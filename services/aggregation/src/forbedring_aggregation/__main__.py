@@ -1,0 +1,5 @@
+"""Run the aggregation service: `python -m forbedring_aggregation`."""
+
+from forbedring_chassis.serve import serve
+
+serve("forbedring_aggregation.app:create_app", service="aggregation")

@@ -1,0 +1,14 @@
+from typing import ClassVar
+
+from forbedring_chassis.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class AggregationSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="AGGREGATION_", extra="ignore")
+
+    service_name: ClassVar[str] = "aggregation"
+
+    database_url: str = (
+        "postgresql+asyncpg://forbedring:forbedring@127.0.0.1:55432/forbedring_aggregation"
+    )

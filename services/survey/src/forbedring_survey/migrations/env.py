@@ -1,0 +1,3 @@
+from forbedring_chassis.migrations import run_env
+
+run_env()

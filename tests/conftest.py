@@ -1,0 +1,140 @@
+"""Cross-service fixtures: run services in-process (ASGI) or as real processes."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from forbedring_aggregation.app import create_app as create_aggregation
+from forbedring_aggregation.settings import AggregationSettings
+from forbedring_chassis.testing import (
+    Infrastructure,
+    free_port,
+    service_environment,
+    unique_name,
+)
+from forbedring_survey.app import create_app as create_survey
+from forbedring_survey.settings import SurveySettings
+
+from conftest import Databases
+
+
+@dataclass
+class Stack:
+    survey: httpx.AsyncClient
+    aggregation: httpx.AsyncClient
+    aggregation_settings: AggregationSettings
+
+
+@asynccontextmanager
+async def running(app: object, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(app) as manager:  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
+
+
+@pytest.fixture
+async def stack(
+    infrastructure: Infrastructure, topic_prefix: str, databases: Databases
+) -> AsyncIterator[Stack]:
+    """survey and aggregation in this process, on fresh databases and a fresh consumer group."""
+    common = {
+        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
+        "kafka_topic_prefix": topic_prefix,
+        "redis_url": infrastructure.redis_url,
+        "log_json": True,
+    }
+    survey_settings = SurveySettings(database_url=await databases.create("survey"), **common)
+    aggregation_settings = AggregationSettings(
+        database_url=await databases.create("aggregation"),
+        consumer_group=unique_name("aggregation"),
+        **common,
+    )
+    async with (
+        running(create_survey(survey_settings), "http://survey") as survey,
+        running(create_aggregation(aggregation_settings), "http://aggregation") as aggregation,
+    ):
+        yield Stack(survey, aggregation, aggregation_settings)
+
+
+@dataclass
+class ServiceProcess:
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def exit_code(self, timeout: float) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+ServiceLauncher = Callable[..., "asyncio.Future[ServiceProcess]"]
+
+
+@pytest.fixture
+async def launch_service(
+    infrastructure: Infrastructure, topic_prefix: str
+) -> AsyncIterator[Callable[..., object]]:
+    """Start a service as its own OS process (`python -m forbedring_<service>`)."""
+    started: list[ServiceProcess] = []
+
+    async def launch(
+        service: str,
+        *,
+        database_url: str,
+        consumer_group: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        wait_ready: bool = True,
+    ) -> ServiceProcess:
+        port = free_port()
+        env = {
+            **os.environ,
+            **service_environment(
+                service,
+                infrastructure=infrastructure,
+                database_url=database_url,
+                topic_prefix=topic_prefix,
+                port=port,
+                consumer_group=consumer_group,
+            ),
+            **(extra_env or {}),
+        }
+        process = subprocess.Popen([sys.executable, "-m", f"forbedring_{service}"], env=env)
+        handle = ServiceProcess(process, f"http://127.0.0.1:{port}")
+        started.append(handle)
+        if wait_ready:
+            await wait_until_ready(handle)
+        return handle
+
+    yield launch
+    for handle in started:
+        handle.stop()
+
+
+async def wait_until_ready(handle: ServiceProcess, timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient() as client:
+        while True:
+            if handle.process.poll() is not None:
+                raise AssertionError(f"service exited with {handle.process.returncode}")
+            try:
+                if (await client.get(f"{handle.url}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{handle.url} not ready within {timeout}s")
+            await asyncio.sleep(0.2)

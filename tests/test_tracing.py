@@ -1,0 +1,55 @@
+"""One trace follows an answer from survey's HTTP request, through the outbox and Kafka,
+into aggregation's consumer."""
+
+from forbedring_chassis.testing import eventually, unique_name
+from forbedring_contracts import topics
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from tests.conftest import Stack
+
+
+async def test_one_trace_spans_the_http_request_the_kafka_hop_and_the_consumer(
+    stack: Stack, topic_prefix: str
+) -> None:
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+    period, unit = unique_name("period"), "unit-t"
+    reply = await stack.survey.post(
+        "/api/v1/responses",
+        json={
+            "period_id": period,
+            "unit_id": unit,
+            "questionnaire_version": "2026.1",
+            "answers": {"q01": 3},
+        },
+    )
+    assert reply.status_code == 201
+    request_span = next(
+        s
+        for s in exporter.get_finished_spans()
+        if s.kind == SpanKind.SERVER and "/api/v1/responses" in s.name
+    )
+    trace_id = request_span.context.trace_id
+    topic = topic_prefix + topics.RESPONSE_SUBMITTED
+
+    def in_trace(kind: SpanKind) -> list[ReadableSpan]:
+        return [
+            s
+            for s in exporter.get_finished_spans()
+            if s.context.trace_id == trace_id and s.kind == kind and topic in s.name
+        ]
+
+    async def consumed_in_same_trace() -> bool:
+        return bool(in_trace(SpanKind.CONSUMER))
+
+    await eventually(consumed_in_same_trace)
+    assert in_trace(SpanKind.PRODUCER), "the Kafka publish is part of the request's trace"
+    consumer = in_trace(SpanKind.CONSUMER)[0]
+    assert consumer.resource.attributes.get("service.name") is not None
