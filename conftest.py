@@ -12,11 +12,10 @@ import pytest
 from forbedring_chassis.testing import (
     REPO_ROOT,
     Infrastructure,
+    Databases,
     InfrastructureMissing,
-    create_database,
     drop_database,
     locate_infrastructure,
-    unique_name,
 )
 from forbedring_chassis.topic_admin import apply_topics, load_topic_specs
 
@@ -29,26 +28,23 @@ def infrastructure() -> Infrastructure:
         pytest.fail(str(exc), pytrace=False)
 
 
-@pytest.fixture(scope="session")
-async def topic_prefix(infrastructure: Infrastructure) -> str:
-    """Every topic of deploy/topics.yaml, created under a prefix private to this test run."""
+async def _fresh_topics(infrastructure: Infrastructure) -> str:
     prefix = f"test-{uuid.uuid4().hex[:8]}."
     specs = load_topic_specs(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix)
     await apply_topics(infrastructure.kafka_bootstrap_servers, specs)
     return prefix
 
 
-class Databases:
-    """Creates throwaway databases and drops them at the end of the session."""
+@pytest.fixture(scope="session")
+async def topic_prefix(infrastructure: Infrastructure) -> str:
+    """Every topic of deploy/topics.yaml, created under a prefix private to this test run."""
+    return await _fresh_topics(infrastructure)
 
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = admin_url
-        self.names: list[str] = []
 
-    async def create(self, service: str) -> str:
-        name = unique_name(f"test_{service}")
-        self.names.append(name)
-        return await create_database(self.admin_url, name)
+@pytest.fixture
+async def private_topic_prefix(infrastructure: Infrastructure) -> str:
+    """Topics private to one test, for tests that must see only their own events."""
+    return await _fresh_topics(infrastructure)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from asgi_lifespan import LifespanManager
 from forbedring_aggregation.app import create_app as create_aggregation
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.testing import (
+    Databases,
     Infrastructure,
     free_port,
     service_environment,
@@ -22,7 +23,6 @@ from forbedring_chassis.testing import (
 from forbedring_survey.app import create_app as create_survey
 from forbedring_survey.settings import SurveySettings
 
-from conftest import Databases
 
 
 @dataclass
@@ -98,6 +98,7 @@ async def launch_service(
         consumer_group: str | None = None,
         extra_env: dict[str, str] | None = None,
         wait_ready: bool = True,
+        topics: str | None = None,
     ) -> ServiceProcess:
         port = free_port()
         env = {
@@ -106,7 +107,7 @@ async def launch_service(
                 service,
                 infrastructure=infrastructure,
                 database_url=database_url,
-                topic_prefix=topic_prefix,
+                topic_prefix=topic_prefix if topics is None else topics,
                 port=port,
                 consumer_group=consumer_group,
             ),

@@ -8,11 +8,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from forbedring_chassis import wire
 from forbedring_chassis.faults import CRASH_ENV
-from forbedring_chassis.testing import Infrastructure, eventually, unique_name
+from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import topics
 from forbedring_contracts.events import ResponseSubmitted
 
-from conftest import Databases
 from tests.conftest import Stack
 
 ANSWERS: dict[str, Any] = {"q01": 4, "q02": 5}
@@ -137,10 +136,10 @@ async def test_a_consumer_killed_after_its_db_commit_but_before_its_offset_commi
     launch_service: Any,
     databases: Databases,
     infrastructure: Infrastructure,
-    topic_prefix: str,
+    private_topic_prefix: str,
 ) -> None:
     period, unit = unique_name("period"), "unit-d"
-    topic = topic_prefix + topics.RESPONSE_SUBMITTED
+    topic = private_topic_prefix + topics.RESPONSE_SUBMITTED
     database_url = await databases.create("aggregation")
     group = unique_name("aggregation")
 
@@ -149,13 +148,16 @@ async def test_a_consumer_killed_after_its_db_commit_but_before_its_offset_commi
         database_url=database_url,
         consumer_group=group,
         extra_env={CRASH_ENV: "after-db-commit"},
+        topics=private_topic_prefix,
     )
     event = wire.encode(a_response(period, unit))
     await produce(infrastructure, topic, event)
     # The process dies the moment its transaction has committed, before the offset commit.
     assert first.exit_code(timeout=60) == 137
 
-    second = await launch_service("aggregation", database_url=database_url, consumer_group=group)
+    second = await launch_service(
+        "aggregation", database_url=database_url, consumer_group=group, topics=private_topic_prefix
+    )
     await produce(infrastructure, topic, wire.encode(a_response(period, unit)))
     async with httpx.AsyncClient(base_url=second.url) as client:
 

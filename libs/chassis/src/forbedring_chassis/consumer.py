@@ -65,7 +65,7 @@ async def _raw_body(message: StreamMessage[Any]) -> Any:
 
 async def _record_processed(session: AsyncSession, *, consumer: str, event_id: str) -> bool:
     """True when this is the first time the consumer group sees the event."""
-    result = await session.execute(
+    result = await session.exec(
         pg_insert(ProcessedEvent)
         .values(consumer=consumer, event_id=event_id)
         .on_conflict_do_nothing()
@@ -124,7 +124,9 @@ def register_consumer(
     async def consume(body: Any, message: KafkaMessage) -> None:
         record: ConsumerRecord = message.raw_message  # type: ignore[assignment]
         try:
-            received = wire.decode(record.value, list(record.headers or ()))
+            received = wire.decode(
+                record.value, list(record.headers or ()), key=record.key, topic=topic
+            )
         except wire.InvalidEvent as exc:
             await send_to_dead_letter(record, f"invalid event: {exc}")
             return
@@ -147,7 +149,7 @@ def register_consumer(
             await send_to_dead_letter(record, f"{type(exc).__name__}: {exc}")
         attempts.counts.pop(position, None)
 
-    async def _apply(received: wire.Received) -> None:
+    async def _apply(received: wire.Envelope) -> None:
         event_id = received.id
         async with sessions() as session, session.begin():
             if not await _record_processed(session, consumer=settings.group_id, event_id=event_id):

@@ -5,7 +5,6 @@ import contextlib
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
-from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,12 +12,13 @@ from forbedring_chassis import wire
 from forbedring_chassis.db import OutboxMessage, Sessions
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.telemetry import context_from_headers, current_trace_headers
+from forbedring_contracts.events.base import Event
 
 log = get_logger(__name__)
 tracer = trace.get_tracer("forbedring.outbox")
 
 
-def stage_event(session: AsyncSession, event: BaseModel, *, topic_prefix: str = "") -> None:
+def stage_event(session: AsyncSession, event: Event, *, topic_prefix: str = "") -> None:
     """Add `event` to the outbox in the caller's transaction, with the current trace context."""
     record = wire.encode(event)
     headers = {**record.headers, **current_trace_headers()}

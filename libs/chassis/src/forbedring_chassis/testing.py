@@ -129,6 +129,19 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+class Databases:
+    """Creates throwaway databases and drops them at the end of the session."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.names: list[str] = []
+
+    async def create(self, service: str) -> str:
+        name = unique_name(f"test_{service}")
+        self.names.append(name)
+        return await create_database(self.admin_url, name)
+
+
 def free_port() -> int:
     import socket
 

@@ -1,32 +1,40 @@
-"""The one place the chassis meets the contracts' envelope (CloudEvents binary mode)."""
+"""The one place the chassis meets the contracts' CloudEvents envelope.
+
+The outbox stores headers as JSON and FastStream publishes `str` headers, so records
+cross this boundary with text headers.
+"""
 
 from dataclasses import dataclass
 
 from forbedring_contracts import envelope
-from pydantic import BaseModel
+from forbedring_contracts.events.base import Event
+
+InvalidEvent = envelope.InvalidEvent
+Envelope = envelope.Envelope
 
 
 @dataclass(frozen=True)
 class Record:
     topic: str
-    key: bytes | None
+    key: bytes
     value: bytes
     headers: dict[str, str]
-    timestamp_ms: int | None
+    timestamp_ms: int
 
 
-@dataclass(frozen=True)
-class Received:
-    id: str
-    event: BaseModel
+def encode(event: Event) -> Record:
+    record = envelope.encode(event)
+    return Record(
+        topic=record.topic,
+        key=record.key,
+        value=record.value,
+        headers={name: value.decode() for name, value in record.headers},
+        timestamp_ms=record.timestamp_ms,
+    )
 
 
-InvalidEvent = envelope.InvalidEvent
-
-
-def encode(event: BaseModel) -> Record:
-    raise NotImplementedError
-
-
-def decode(value: bytes | None, headers: list[tuple[str, bytes]]) -> Received:
-    raise NotImplementedError
+def decode(
+    value: bytes | None, headers: list[tuple[str, bytes]], *, key: bytes | None, topic: str
+) -> Envelope:
+    """`topic` is the registered name, without any deployment prefix."""
+    return envelope.decode(value, headers, key=key, topic=topic)
