@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from forbedring_chassis.testing import (
     REPO_ROOT,
-    Infrastructure,
     Databases,
+    Infrastructure,
     InfrastructureMissing,
     drop_database,
     locate_infrastructure,

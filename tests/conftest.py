@@ -24,7 +24,6 @@ from forbedring_survey.app import create_app as create_survey
 from forbedring_survey.settings import SurveySettings
 
 
-
 @dataclass
 class Stack:
     survey: httpx.AsyncClient
@@ -45,17 +44,18 @@ async def stack(
     infrastructure: Infrastructure, topic_prefix: str, databases: Databases
 ) -> AsyncIterator[Stack]:
     """survey and aggregation in this process, on fresh databases and a fresh consumer group."""
-    common = {
-        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
-        "kafka_topic_prefix": topic_prefix,
-        "redis_url": infrastructure.redis_url,
-        "log_json": True,
-    }
-    survey_settings = SurveySettings(database_url=await databases.create("survey"), **common)
+    survey_settings = SurveySettings(
+        database_url=await databases.create("survey"),
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        kafka_topic_prefix=topic_prefix,
+        redis_url=infrastructure.redis_url,
+    )
     aggregation_settings = AggregationSettings(
         database_url=await databases.create("aggregation"),
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        kafka_topic_prefix=topic_prefix,
+        redis_url=infrastructure.redis_url,
         consumer_group=unique_name("aggregation"),
-        **common,
     )
     async with (
         running(create_survey(survey_settings), "http://survey") as survey,

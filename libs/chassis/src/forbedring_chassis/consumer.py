@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from prometheus_client import Counter
+from sqlalchemy import column
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -69,7 +70,7 @@ async def _record_processed(session: AsyncSession, *, consumer: str, event_id: s
         pg_insert(ProcessedEvent)
         .values(consumer=consumer, event_id=event_id)
         .on_conflict_do_nothing()
-        .returning(ProcessedEvent.event_id)  # type: ignore[arg-type]
+        .returning(column("event_id"))
     )
     return result.first() is not None
 
@@ -122,7 +123,7 @@ def register_consumer(
         decoder=_raw_body,
     )
     async def consume(body: Any, message: KafkaMessage) -> None:
-        record: ConsumerRecord = message.raw_message  # type: ignore[assignment]
+        record: ConsumerRecord = message.raw_message
         try:
             received = wire.decode(
                 record.value, list(record.headers or ()), key=record.key, topic=topic

@@ -4,15 +4,16 @@ import asyncio
 import contextlib
 
 from faststream.kafka import KafkaBroker
+from forbedring_contracts.events.base import Event
 from opentelemetry import trace
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_chassis import wire
 from forbedring_chassis.db import OutboxMessage, Sessions
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.telemetry import context_from_headers, current_trace_headers
-from forbedring_contracts.events.base import Event
 
 log = get_logger(__name__)
 tracer = trace.get_tracer("forbedring.outbox")
@@ -76,7 +77,7 @@ class OutboxRelay:
             if not rows:
                 return 0
             await asyncio.gather(*(self._publish(row) for row in rows))
-            await session.execute(
+            await session.exec(
                 delete(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
             )
         return len(rows)

@@ -1,8 +1,7 @@
 from uuid import UUID
 
-from pydantic import BaseModel, Field
-
 from forbedring_contracts.events.survey import Answer
+from pydantic import BaseModel, Field
 
 
 class ResponseCreate(BaseModel):
