@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+
 from forbedring_chassis.testing import (
     REPO_ROOT,
     Databases,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+
 from forbedring_aggregation.app import create_app as create_aggregation
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.testing import (

@@ -124,6 +124,9 @@ def required_env_problems(compose: Compose) -> list[str]:
     """Settings each service must be given, and the port the proxy expects it on."""
     problems = []
     for service in SERVICES:
+        if service not in compose["services"]:
+            problems.append(f"{service}: not defined")
+            continue
         prefix = str(settings_class(service).model_config.get("env_prefix") or "")
         given = {k.upper(): v for k, v in environment_of(compose["services"][service]).items()}
         for setting in REQUIRED_SETTINGS:
@@ -187,7 +190,7 @@ def command_problems(compose: Compose) -> list[str]:
     problems = [
         f"{service}: command must be python -m forbedring_{service}"
         for service in SERVICES
-        if services[service].get("command") != ["python", "-m", f"forbedring_{service}"]
+        if services.get(service, {}).get("command") != ["python", "-m", f"forbedring_{service}"]
     ]
     command = [str(part) for part in services.get(TOPICS_INIT, {}).get("command") or []]
     for wanted in ("deploy/local/apply_topics.py", "deploy/topics.yaml"):
@@ -214,7 +217,8 @@ def database_problems(compose: Compose) -> list[str]:
     problems = []
     for service in SERVICES:
         prefix = str(settings_class(service).model_config.get("env_prefix") or "")
-        given = {k.upper(): v for k, v in environment_of(compose["services"][service]).items()}
+        definition = compose["services"].get(service, {})
+        given = {k.upper(): v for k, v in environment_of(definition).items()}
         url = given.get(f"{prefix}DATABASE_URL") or ""
         database = url.rsplit("/", 1)[-1].split("?")[0].lower()
         if f"forbedring_{service}" != database:

@@ -1,14 +1,14 @@
 """One trace follows an answer from survey's HTTP request, through the outbox and Kafka,
 into aggregation's consumer."""
 
-from forbedring_chassis.testing import eventually, unique_name
-from forbedring_contracts import topics
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from forbedring_chassis.testing import eventually, unique_name
+from forbedring_contracts import topics
 from tests.conftest import Stack
 
 

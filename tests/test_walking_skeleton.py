@@ -6,12 +6,12 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from forbedring_chassis import wire
 from forbedring_chassis.faults import CRASH_ENV
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import topics
 from forbedring_contracts.events import ResponseSubmitted
-
 from tests.conftest import Stack
 
 ANSWERS: dict[str, Any] = {"q01": 4, "q02": 5}

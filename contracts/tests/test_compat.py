@@ -3,8 +3,9 @@
 from typing import Annotated, Any, Literal
 
 import pytest
-from forbedring_contracts.compat import BreakingChange, ChangeKind, breaking_changes
 from pydantic import BaseModel, Field, TypeAdapter
+
+from forbedring_contracts.compat import BreakingChange, ChangeKind, breaking_changes
 
 
 class Part(BaseModel):

@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from forbedring_contracts import examples, topics
 from forbedring_contracts.envelope import (
     REQUIRED_HEADERS,

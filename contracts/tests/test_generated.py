@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import jsonschema
 import pytest
 import yaml
+from pydantic import Field, create_model
+
 from forbedring_contracts import events, topics
 from forbedring_contracts.compat import breaking_changes
 from forbedring_contracts.envelope import encode
@@ -23,7 +25,6 @@ from forbedring_contracts.generate import (
     stale_files,
 )
 from forbedring_contracts.topics import TOPICS, Topic
-from pydantic import Field, create_model
 
 REGENERATE = "regenerate with: uv run python -m forbedring_contracts.generate"
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from forbedring_contracts import topics
 from forbedring_contracts.events import Event
 from forbedring_contracts.examples import EXAMPLES

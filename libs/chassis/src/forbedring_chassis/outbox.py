@@ -4,7 +4,6 @@ import asyncio
 import contextlib
 
 from faststream.kafka import KafkaBroker
-from forbedring_contracts.events.base import Event
 from opentelemetry import trace
 from sqlalchemy import delete
 from sqlmodel import select
@@ -14,6 +13,7 @@ from forbedring_chassis import wire
 from forbedring_chassis.db import OutboxMessage, Sessions
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.telemetry import context_from_headers, current_trace_headers
+from forbedring_contracts.events.base import Event
 
 log = get_logger(__name__)
 tracer = trace.get_tracer("forbedring.outbox")
@@ -63,17 +63,13 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         async with self._sessions() as session, session.begin():
             rows = (
-                (
-                    await session.execute(
-                        select(OutboxMessage)
-                        .order_by(OutboxMessage.id)  # type: ignore[arg-type]
-                        .limit(self._batch_size)
-                        .with_for_update(skip_locked=True)
-                    )
+                await session.exec(
+                    select(OutboxMessage)
+                    .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             if not rows:
                 return 0
             await asyncio.gather(*(self._publish(row) for row in rows))
