@@ -1,7 +1,7 @@
 from fastapi import FastAPI
-from forbedring_chassis.runtime import create_service_app
 
 from forbedring_actionplan.settings import ActionplanSettings
+from forbedring_chassis.runtime import create_service_app
 
 
 def create_app(settings: ActionplanSettings | None = None) -> FastAPI:

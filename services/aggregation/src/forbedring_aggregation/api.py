@@ -1,8 +1,8 @@
 from fastapi import APIRouter
-from forbedring_chassis.runtime import SessionDep
 from pydantic import BaseModel
 
 from forbedring_aggregation import repository
+from forbedring_chassis.runtime import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["live state"])
 

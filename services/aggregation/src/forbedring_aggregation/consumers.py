@@ -1,11 +1,11 @@
 """Thin handlers: the chassis has decoded the event and opened the transaction."""
 
-from forbedring_chassis.runtime import Consumes
-from forbedring_contracts import topics
-from forbedring_contracts.events import ResponseSubmitted
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_aggregation import repository
+from forbedring_chassis.runtime import Consumes
+from forbedring_contracts import topics
+from forbedring_contracts.events import ResponseSubmitted
 
 
 async def on_response_submitted(session: AsyncSession, event: ResponseSubmitted) -> None:

@@ -1,6 +1,6 @@
 from fastapi import FastAPI
-from forbedring_chassis.runtime import create_service_app
 
+from forbedring_chassis.runtime import create_service_app
 from forbedring_publication.settings import PublicationSettings
 
 

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, status
-from forbedring_chassis.runtime import RuntimeDep, SessionDep
 
+from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_survey import service
 from forbedring_survey.schemas import ResponseAccepted, ResponseCreate
 

@@ -1,7 +1,8 @@
 from uuid import UUID
 
-from forbedring_contracts.events.survey import Answer
 from pydantic import BaseModel, Field
+
+from forbedring_contracts.events.survey import Answer
 
 
 class ResponseCreate(BaseModel):

@@ -2,10 +2,10 @@
 
 import uuid
 
-from forbedring_chassis.outbox import stage_event
-from forbedring_contracts.events import ResponseSubmitted
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from forbedring_chassis.outbox import stage_event
+from forbedring_contracts.events import ResponseSubmitted
 from forbedring_survey.models import Response
 from forbedring_survey.schemas import ResponseCreate
 

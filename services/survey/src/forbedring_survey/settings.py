@@ -1,7 +1,8 @@
 from typing import ClassVar
 
-from forbedring_chassis.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from forbedring_chassis.settings import ServiceSettings
 
 
 class SurveySettings(ServiceSettings):

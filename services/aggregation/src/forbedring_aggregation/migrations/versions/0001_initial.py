@@ -6,6 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
+
 from forbedring_chassis.migrations import create_chassis_tables
 
 revision = "0001"

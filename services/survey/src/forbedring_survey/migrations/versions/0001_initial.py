@@ -6,8 +6,9 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
-from forbedring_chassis.migrations import create_chassis_tables
 from sqlalchemy.dialects.postgresql import JSONB
+
+from forbedring_chassis.migrations import create_chassis_tables
 
 revision = "0001"
 down_revision = None
