@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from forbedring_chassis.consumer import CONSUMER_METRICS, EventHandler, register_consumer
 from forbedring_chassis.db import Sessions, make_engine, make_sessions
@@ -121,6 +122,25 @@ def _health_router() -> APIRouter:
     return router
 
 
+class ForwardedPrefix:
+    """Serve correct links (e.g. /survey/docs → /survey/openapi.json) behind the proxy.
+
+    The proxy strips the path prefix and says what it was in X-Forwarded-Prefix; ASGI's
+    `root_path` is where that belongs. Only honoured when uvicorn trusts the proxy.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"x-forwarded-prefix":
+                    scope = {**scope, "root_path": value.decode("latin-1").rstrip("/")}
+                    break
+        await self.app(scope, receive, send)
+
+
 @dataclass(frozen=True)
 class Consumes:
     topic: str
@@ -192,4 +212,5 @@ def create_service_app(
     ).instrument(app)
     app.mount("/metrics", make_asgi_app(registry=registry))
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    app.add_middleware(ForwardedPrefix)
     return app

@@ -1,19 +1,19 @@
 """Process entry point shared by the services: uvicorn with graceful shutdown on SIGTERM."""
 
-import os
-
 import uvicorn
 
+from forbedring_chassis.settings import ServiceSettings
 
-def serve(factory: str, *, service: str) -> None:
-    prefix = service.upper()
+
+def serve(factory: str, *, settings: ServiceSettings) -> None:
     uvicorn.run(
         factory,
         factory=True,
-        host=os.environ.get(f"{prefix}_HTTP_HOST", "127.0.0.1"),
-        port=int(os.environ.get(f"{prefix}_HTTP_PORT", "8000")),
+        host=settings.http_host,
+        port=settings.http_port,
         proxy_headers=True,
-        timeout_graceful_shutdown=int(os.environ.get(f"{prefix}_SHUTDOWN_GRACE_S", "10")),
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s),
         log_level="warning",
         access_log=False,
     )

@@ -25,8 +25,11 @@ class ServiceSettings(BaseSettings):
     otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces endpoint; no export when unset"
     )
-    http_host: str = Field(default="127.0.0.1", description="read by the process entry point")
-    http_port: int = Field(default=8000, description="read by the process entry point")
+    http_host: str = Field(default="127.0.0.1")
+    http_port: int = Field(default=8000)
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="proxies whose X-Forwarded-* headers are trusted"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     outbox_poll_interval_s: float = Field(default=0.05, gt=0)
