@@ -1,0 +1,1 @@
+"""The survey service's domain: pure rules, no I/O and no framework."""
