@@ -18,7 +18,7 @@ from forbedring_chassis.testing import (
     drop_database,
     locate_infrastructure,
 )
-from forbedring_chassis.topic_admin import apply_topics, load_topic_specs
+from forbedring_chassis.topic_admin import apply_topics, load_topics
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def infrastructure() -> Infrastructure:
 
 async def _fresh_topics(infrastructure: Infrastructure) -> str:
     prefix = f"test-{uuid.uuid4().hex[:8]}."
-    specs = load_topic_specs(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix)
+    specs = load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix)
     await apply_topics(infrastructure.kafka_bootstrap_servers, specs)
     return prefix
 

@@ -6,11 +6,11 @@ from dataclasses import replace
 from aiokafka.admin import AIOKafkaAdminClient
 
 from forbedring_chassis.testing import REPO_ROOT, Infrastructure
-from forbedring_chassis.topic_admin import apply_topics, load_topic_specs
+from forbedring_chassis.topic_admin import apply_topics, load_topics
 
 
 def test_the_topic_file_is_read_with_defaults_and_prefix() -> None:
-    specs = {s.name: s for s in load_topic_specs(REPO_ROOT / "deploy/topics.yaml", prefix="p.")}
+    specs = {s.name: s for s in load_topics(REPO_ROOT / "deploy/topics.yaml", prefix="p.")}
     responses = specs["p.forbedring.survey.response-submitted.v1"]
     assert responses.partitions >= 6, "enough partitions to scale aggregation"
     assert responses.config["cleanup.policy"] == "delete"
@@ -21,14 +21,16 @@ async def test_applying_twice_changes_nothing_and_more_partitions_are_added(
     infrastructure: Infrastructure,
 ) -> None:
     prefix = f"admin-{uuid.uuid4().hex[:8]}."
-    specs = load_topic_specs(REPO_ROOT / "deploy/topics.yaml", prefix=prefix)[:2]
+    specs = load_topics(REPO_ROOT / "deploy/topics.yaml", prefix=prefix)[:2]
     first = await apply_topics(infrastructure.kafka_bootstrap_servers, specs)
-    assert len([c for c in first if c.startswith("created")]) == 2
+    assert len([c for c in first if c.startswith("create ")]) == 2
     assert await apply_topics(infrastructure.kafka_bootstrap_servers, specs) == []
 
     grown = [replace(specs[0], partitions=specs[0].partitions + 2), specs[1]]
     changes = await apply_topics(infrastructure.kafka_bootstrap_servers, grown)
-    assert changes == [f"grew {specs[0].name} to {specs[0].partitions + 2} partitions"]
+    assert len(changes) == 1
+    assert "partitions" in changes[0]
+    assert specs[0].name in changes[0]
 
     admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
     await admin.start()
