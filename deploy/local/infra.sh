@@ -591,6 +591,7 @@ cmd_env() {
     printf 'export REDIS_URL=%q\n' "${REDIS_URL:-$LOCAL_REDIS_URL}"
     printf 'export SMTP_HOST=%q\n' "${CALLER_SMTP_HOST:-$HOST}"
     printf 'export SMTP_PORT=%q\n' "${CALLER_SMTP_PORT:-$SMTP_SINK_PORT}"
+    printf 'export SMTP_WEB_URL=%q\n' "http://$HOST:$SMTP_SINK_UI_PORT"
 }
 
 usage() {

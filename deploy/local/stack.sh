@@ -6,12 +6,16 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-STATE="$ROOT/.state"
+# A second stack (e.g. a test of this script) can run beside the first with its own
+# directory and ports.
+STATE="${FORBEDRING_STACK_DIR:-$ROOT/.state}"
 RUN="$STATE/run"
 LOGS="$STATE/logs"
 PROXY_PORT="${FORBEDRING_PROXY_PORT:-8080}"
+BASE="${FORBEDRING_SERVICE_PORT_BASE:-8100}"
 SERVICES=(survey aggregation publication actionplan notification)
-declare -A PORTS=([survey]=8101 [aggregation]=8102 [publication]=8103 [actionplan]=8104 [notification]=8105)
+declare -A PORTS=([survey]=$((BASE + 1)) [aggregation]=$((BASE + 2)) [publication]=$((BASE + 3))
+                  [actionplan]=$((BASE + 4)) [notification]=$((BASE + 5)))
 
 mkdir -p "$RUN" "$LOGS"
 # shellcheck disable=SC1090
@@ -60,7 +64,7 @@ write_proxy_config() {
       echo "      proxy_set_header X-Forwarded-For \$remote_addr; proxy_set_header X-Forwarded-Proto \$scheme;"
       echo "    }"
     done
-    echo "    location /mail/ { proxy_pass http://127.0.0.1:${MAILPIT_UI_PORT:-58025}; }"
+    echo "    location /mail/ { proxy_pass ${SMTP_WEB_URL}; }"
     echo "    location = / { return 302 /survey/docs; }"
     echo "  }"
     echo "}"

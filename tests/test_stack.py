@@ -1,0 +1,42 @@
+"""`make up`'s stack script: five services ready behind one origin, and `down` stops them."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from forbedring_chassis.testing import REPO_ROOT, Infrastructure, free_port
+
+SERVICES = ("survey", "aggregation", "publication", "actionplan", "notification")
+STACK = REPO_ROOT / "deploy" / "local" / "stack.sh"
+
+
+def test_the_stack_serves_every_service_through_the_proxy_and_stops_cleanly(
+    infrastructure: Infrastructure, tmp_path: Path
+) -> None:
+    proxy = free_port()
+    env = {
+        **os.environ,
+        "FORBEDRING_STACK_DIR": str(tmp_path),
+        "FORBEDRING_PROXY_PORT": str(proxy),
+        "FORBEDRING_SERVICE_PORT_BASE": str(20000 + proxy % 20000),
+    }
+    try:
+        up = subprocess.run([str(STACK), "up"], env=env, capture_output=True, text=True)
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        assert f"http://127.0.0.1:{proxy}/survey/docs" in up.stdout
+        for service in SERVICES:
+            ready = httpx.get(f"http://127.0.0.1:{proxy}/{service}/readyz", timeout=10)
+            assert ready.status_code == 200, (service, ready.text)
+            assert ready.json()["checks"] == {"database": "ok", "kafka": "ok", "redis": "ok"}
+        docs = httpx.get(f"http://127.0.0.1:{proxy}/survey/docs", timeout=10)
+        assert "/survey/openapi.json" in docs.text
+        assert httpx.get(f"http://127.0.0.1:{proxy}/survey/openapi.json").status_code == 200
+    finally:
+        down = subprocess.run([str(STACK), "down"], env=env, capture_output=True, text=True)
+    assert down.returncode == 0, down.stderr
+    pids = [p.read_text().strip() for p in (tmp_path / "run").glob("*.pid")]
+    assert pids == [], "down removes every pid file it stopped"
+    status = subprocess.run([str(STACK), "status"], env=env, capture_output=True, text=True)
+    assert "running" not in status.stdout
