@@ -33,6 +33,7 @@ def test_the_stack_serves_every_service_through_the_proxy_and_stops_cleanly(
         docs = httpx.get(f"http://127.0.0.1:{proxy}/survey/docs", timeout=10)
         assert "/survey/openapi.json" in docs.text
         assert httpx.get(f"http://127.0.0.1:{proxy}/survey/openapi.json").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{proxy}/mail/").status_code == 200, "the mail sink"
     finally:
         down = subprocess.run([str(STACK), "down"], env=env, capture_output=True, text=True)
     assert down.returncode == 0, down.stderr
