@@ -1,0 +1,24 @@
+import json
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+
+from forbedring_chassis.logging import configure_logging, get_logger
+
+
+def test_log_lines_are_json_with_the_current_trace_and_span(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(service="test", level="INFO", json=True)
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("work") as span:
+        get_logger("t").info("chassis.test.logged", units=3)
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    context = span.get_span_context()
+    assert line["event"] == "chassis.test.logged"
+    assert line["units"] == 3
+    assert line["service"] == "test"
+    assert line["trace_id"] == format(context.trace_id, "032x")
+    assert line["span_id"] == format(context.span_id, "016x")
+    assert trace.get_current_span().get_span_context().is_valid is False
