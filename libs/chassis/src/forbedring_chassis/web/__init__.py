@@ -1,0 +1,59 @@
+"""Shared web pages: layout, stylesheet, languages and translations for every service.
+
+    pages = Pages.for_package("forbedring_survey")   # templates/, messages.toml, static/
+    install_pages(app, pages)                         # in the app factory
+    ...
+    return render(request, "form.html", {"questions": questions})   # in a route
+
+A service template starts with `{% extends "chassis/base.html" %}`.
+"""
+
+from forbedring_chassis.web.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_COOKIE,
+    LANGUAGE_NAMES,
+    LANGUAGE_PARAM,
+    LANGUAGES,
+    Catalog,
+    CatalogError,
+    Language,
+    MissingMessage,
+    negotiate,
+)
+from forbedring_chassis.web.pages import (
+    CHASSIS_MESSAGES,
+    HealthChecks,
+    LanguageOption,
+    Pages,
+    install_pages,
+    public_path,
+    public_root,
+    render,
+    request_language,
+    status_router,
+    url_path,
+)
+
+__all__ = [
+    "CHASSIS_MESSAGES",
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "LANGUAGE_COOKIE",
+    "LANGUAGE_NAMES",
+    "LANGUAGE_PARAM",
+    "Catalog",
+    "CatalogError",
+    "HealthChecks",
+    "Language",
+    "LanguageOption",
+    "MissingMessage",
+    "Pages",
+    "install_pages",
+    "negotiate",
+    "public_path",
+    "public_root",
+    "render",
+    "request_language",
+    "status_router",
+    "url_path",
+]

@@ -1,0 +1,277 @@
+"""Server-rendered pages: one Jinja2 environment per service, layered over the chassis.
+
+A service's templates extend `chassis/base.html` (skip link, landmarks, language switcher,
+the shared stylesheet). Every link is root-relative and carries the proxy prefix from
+`scope["root_path"]` (set by the chassis from X-Forwarded-Prefix), so pages work both
+directly and behind the proxy. Templates call `t("message.id")` for text and
+`url_for("route-name", **params)` for links; `lang` is the page's language.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    PackageLoader,
+    PrefixLoader,
+    StrictUndefined,
+    nodes,
+)
+from starlette.staticfiles import StaticFiles
+
+from forbedring_chassis.web.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_NAMES,
+    LANGUAGE_PARAM,
+    LANGUAGES,
+    Catalog,
+    Language,
+    is_language,
+    negotiate,
+)
+
+_PACKAGE: Final = "forbedring_chassis.web"
+CHASSIS_MESSAGES: Final[Traversable] = files(_PACKAGE) / "messages.toml"
+CHASSIS_STATIC_ROUTE: Final = "static-chassis"
+SERVICE_STATIC_ROUTE: Final = "static"
+_COOKIE_MAX_AGE: Final = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class LanguageOption:
+    """One entry of the language switcher."""
+
+    code: Language
+    name: str
+    href: str
+    current: bool
+
+
+class Pages:
+    """A service's templates and messages over the chassis's layout and shared messages.
+
+    Build it in the app factory (it reads files) and hand it to `install_pages`.
+    """
+
+    def __init__(
+        self,
+        *,
+        templates: BaseLoader | None = None,
+        messages: Sequence[Path | Traversable] = (),
+        static: Path | None = None,
+    ) -> None:
+        self.catalog = Catalog.load(CHASSIS_MESSAGES, *messages)
+        self.static = static
+        # "chassis/…" always names the chassis's templates; anything else is the service's.
+        loaders: list[BaseLoader] = [PrefixLoader({"chassis": PackageLoader(_PACKAGE)})]
+        if templates is not None:
+            loaders.append(templates)
+        self._loader = ChoiceLoader(loaders)
+        self.environment = Environment(
+            loader=self._loader,
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+
+    @classmethod
+    def for_package(cls, package: str) -> "Pages":
+        """The conventional layout: `<package>/templates/`, `<package>/messages.toml` and
+        (optional) `<package>/static/`."""
+        root = files(package)
+        static = root / "static"
+        return cls(
+            templates=PackageLoader(package) if (root / "templates").is_dir() else None,
+            messages=[root / "messages.toml"],
+            static=Path(str(static)) if static.is_dir() else None,
+        )
+
+    def missing_messages(self) -> list[str]:
+        """Every `t("literal.id")` in any template whose id no catalog defines, as
+        "template: id" (for a test: branches a test never renders are checked too)."""
+        missing: list[str] = []
+        for name in self.environment.list_templates():
+            source, _, _ = self._loader.get_source(self.environment, name)
+            for call in self.environment.parse(source).find_all(nodes.Call):
+                if (
+                    isinstance(call.node, nodes.Name)
+                    and call.node.name == "t"
+                    and call.args
+                    and isinstance(call.args[0], nodes.Const)
+                    and call.args[0].value not in self.catalog.messages
+                ):
+                    missing.append(f"{name}: {call.args[0].value}")
+        return missing
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        language = request_language(request)
+
+        def t(key: str, /, **params: object) -> str:
+            return self.catalog.text(key, language, **params)
+
+        def url_for(name: str, /, **params: Any) -> str:
+            return url_path(request, name, **params)
+
+        html = self.environment.get_template(template).render(
+            {
+                **(context or {}),
+                "request": request,
+                "lang": language,
+                "t": t,
+                "url_for": url_for,
+                "home_url": public_root(request) + "/",
+                "languages": language_options(request, language),
+            }
+        )
+        response = HTMLResponse(html, status_code=status_code)
+        response.headers["Content-Language"] = language
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        chosen = request.query_params.get(LANGUAGE_PARAM)
+        if is_language(chosen) and chosen != request.cookies.get(LANGUAGE_COOKIE):
+            # Remembered across the services: they share one origin behind the proxy.
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                chosen,
+                max_age=_COOKIE_MAX_AGE,
+                path="/",
+                samesite="lax",
+                httponly=True,
+                secure=request.url.scheme == "https",
+            )
+        return response
+
+
+def install_pages(app: FastAPI, pages: Pages) -> None:
+    """Make `render` work in this app and serve the stylesheets under its root path."""
+    app.state.pages = pages
+    _serve_static(app, "/static/chassis", CHASSIS_STATIC_ROUTE, [(_PACKAGE, "static")], None)
+    if pages.static is not None:
+        _serve_static(app, "/static/service", SERVICE_STATIC_ROUTE, None, pages.static)
+
+
+def _serve_static(
+    app: FastAPI,
+    prefix: str,
+    name: str,
+    packages: list[str | tuple[str, str]] | None,
+    directory: Path | None,
+) -> None:
+    """Static files through a route rather than a mount: Starlette's mounts expect the
+    ASGI path to include `root_path`, which a prefix-stripping proxy leaves out, so a
+    mount answers 404 behind the proxy. Routes match either way."""
+    static_files = StaticFiles(directory=directory, packages=packages)
+
+    async def static_file(path: str, request: Request) -> Response:
+        if ".." in path.split("/"):
+            raise HTTPException(status_code=404)
+        return await static_files.get_response(path, request.scope)
+
+    app.add_api_route(
+        prefix + "/{path:path}",
+        static_file,
+        methods=["GET", "HEAD"],
+        name=name,
+        include_in_schema=False,
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render one of the service's templates in the request's language."""
+    pages = getattr(request.app.state, "pages", None)
+    if not isinstance(pages, Pages):
+        raise RuntimeError("no pages in this app: call install_pages(app, pages) first")
+    return pages.render(request, template, context, status_code=status_code)
+
+
+def request_language(request: Request) -> Language:
+    return negotiate(
+        query=request.query_params.get(LANGUAGE_PARAM),
+        cookie=request.cookies.get(LANGUAGE_COOKIE),
+        accept_language=request.headers.get("accept-language"),
+    )
+
+
+def public_root(request: Request) -> str:
+    """The prefix under which the browser reaches this app ("" when reached directly)."""
+    scope = request.scope
+    root: str = scope.get("app_root_path", scope.get("root_path", ""))
+    return root.rstrip("/")
+
+
+def public_path(request: Request) -> str:
+    """The path of this request as the browser sees it, prefix included."""
+    root = public_root(request)
+    path: str = request.scope["path"]
+    # ASGI says `path` includes `root_path`; a prefix-stripping proxy leaves it out.
+    if root and (path == root or path.startswith(root + "/")):
+        return path
+    return root + path
+
+
+def url_path(request: Request, name: str, /, **params: Any) -> str:
+    """A root-relative link to a named route (e.g. a static file), with the prefix."""
+    return public_root(request) + str(request.app.url_path_for(name, **params))
+
+
+def language_options(request: Request, current: Language) -> list[LanguageOption]:
+    """This page in each language: the same path and query, with `lang` replaced."""
+    path = public_path(request)
+    others = [(k, v) for k, v in request.query_params.multi_items() if k != LANGUAGE_PARAM]
+    return [
+        LanguageOption(
+            code=code,
+            name=LANGUAGE_NAMES[code],
+            href=f"{path}?{urlencode([*others, (LANGUAGE_PARAM, code)])}",
+            current=code == current,
+        )
+        for code in LANGUAGES
+    ]
+
+
+HealthChecks = Callable[[Request], Awaitable[Mapping[str, bool]]]
+
+
+def status_router(*, path: str = "/", checks: HealthChecks | None = None) -> APIRouter:
+    """A translated page naming the service (message `service.name`) and its health.
+
+    `checks` returns named results (e.g. {"PostgreSQL": True}); without it the page says
+    only that the service answers.
+    """
+    router = APIRouter(include_in_schema=False)
+
+    @router.get(path, response_class=HTMLResponse, name="status-page")
+    async def status_page(request: Request) -> HTMLResponse:
+        results = dict(await checks(request)) if checks is not None else {}
+        ready = all(results.values())
+        return render(
+            request,
+            "chassis/status.html",
+            {"checks": results, "ready": ready},
+            status_code=200 if ready else 503,
+        )
+
+    return router

@@ -1,0 +1,184 @@
+"""Browser tests: Playwright driving the system's Chromium, with an axe-core check.
+
+Fixtures:
+  browser           one headless Chromium for the session (Debian's /usr/bin/chromium;
+                    Playwright's own browser download does not work on these machines)
+  new_page          await new_page(**context_options) → a Page in a fresh context (own cookies)
+  page              a desktop-sized page; phone-sized ones come from new_page(viewport=…)
+  serve_app         await serve_app(asgi_app) → base URL of the app under uvicorn on a free
+                    localhost port, in a background thread, stopped after the test
+  assert_accessible await assert_accessible(page): inject axe-core, fail listing every violation
+"""
+
+import asyncio
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from starlette.types import ASGIApp
+
+CHROMIUM = Path(os.environ.get("FORBEDRING_CHROMIUM", "/usr/bin/chromium"))
+# Without the background-networking flags Chromium keeps calling Google services, which
+# on these machines' closed network means a flood of failing connections.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# axe-core as shipped in the axe-playwright-python wheel (locked in uv.lock); only the
+# script is used, the runner below is ours.
+AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+SERVER_START_TIMEOUT_S = 10.0
+
+
+# The async API on the session's event loop (pytest-asyncio, loop scope "session"): the
+# sync API keeps a loop of its own marked as running, which breaks every async test that
+# runs after it in the same session.
+@pytest.fixture(scope="session")
+async def playwright() -> AsyncIterator[Playwright]:
+    async with async_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"Chromium is missing ({CHROMIUM}). `make test` installs it; or run "
+            "`deploy/local/infra.sh install` (as root), or `apt-get install -y chromium`. "
+            "Playwright's own browser download does not work here.",
+            pytrace=False,
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: Path, playwright: Playwright) -> AsyncIterator[Browser]:
+    # launch() gives every run a fresh temporary user-data dir, removed on close.
+    browser = await playwright.chromium.launch(
+        executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    await browser.close()
+
+
+NewPage = Callable[..., Awaitable[Page]]
+
+
+@pytest.fixture
+async def new_page(browser: Browser) -> AsyncIterator[NewPage]:
+    contexts: list[BrowserContext] = []
+
+    async def open_page(**context_options: Any) -> Page:
+        context = await browser.new_context(**{"locale": "nb-NO", **context_options})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return await context.new_page()
+
+    yield open_page
+    for context in contexts:
+        await context.close()
+
+
+@pytest.fixture
+async def page(new_page: NewPage) -> Page:
+    return await new_page(viewport={"width": 1280, "height": 800})
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+ServeApp = Callable[[ASGIApp], Awaitable[str]]
+
+
+@pytest.fixture
+async def serve_app() -> AsyncIterator[ServeApp]:
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    async def serve(app: ASGIApp) -> str:
+        sock = _free_socket()
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto")
+        )
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True
+        )
+        thread.start()
+        running.append((server, thread))
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail(f"the test server on port {port} did not start", pytrace=False)
+            await asyncio.sleep(0.02)
+        return f"http://127.0.0.1:{port}"
+
+    yield serve
+    for server, _ in running:
+        server.should_exit = True
+    for _, thread in running:
+        await asyncio.to_thread(thread.join, 10)
+        assert not thread.is_alive(), f"{thread.name} did not stop"
+
+
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe-core (all its default rules, best practices included) on the page."""
+    if not await page.evaluate("() => typeof window.axe === 'object'"):
+        await page.add_script_tag(content=AXE_SCRIPT)
+    results: dict[str, Any] = await page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    violations: list[dict[str, Any]] = results["violations"]
+    return violations
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    lines: list[str] = []
+    for violation in violations:
+        lines.append(
+            f"{violation['id']} ({violation.get('impact')}): {violation['help']}"
+            f" — {violation.get('helpUrl', '')}"
+        )
+        for node in violation["nodes"]:
+            lines.append(f"    at {json.dumps(node['target'])}: {node['html'][:160]}")
+            summary = (node.get("failureSummary") or "").replace("\n", "\n        ")
+            if summary:
+                lines.append(f"        {summary}")
+    return "\n".join(lines)
+
+
+async def check_accessible(page: Page) -> None:
+    violations = await axe_violations(page)
+    if violations:
+        report = describe_violations(violations)
+        print(f"axe-core found {len(violations)} violation(s) on {page.url}:\n{report}")
+        raise AssertionError(
+            f"axe-core: {len(violations)} accessibility violation(s) on {page.url}\n{report}"
+        )
+
+
+AssertAccessible = Callable[[Page], Awaitable[None]]
+
+
+@pytest.fixture
+def assert_accessible() -> AssertAccessible:
+    """`await assert_accessible(page)`: no axe-core violations, or a list of them."""
+    return check_accessible
