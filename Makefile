@@ -19,6 +19,7 @@ infra-status:
 	@$(INFRA) status
 
 lint: deps
+	uv lock --check
 	uv run ruff check .
 	uv run ruff format --check .
 	uv run mypy
