@@ -18,7 +18,7 @@ from forbedring_chassis.testing import (
     drop_database,
     locate_infrastructure,
 )
-from forbedring_chassis.topic_admin import apply_topics, load_topics
+from forbedring_chassis.topic_admin import apply_topics, delete_topics_with_prefix, load_topics
 
 
 @pytest.fixture(scope="session")
@@ -29,23 +29,26 @@ def infrastructure() -> Infrastructure:
         pytest.fail(str(exc), pytrace=False)
 
 
-async def _fresh_topics(infrastructure: Infrastructure) -> str:
+async def _fresh_topics(infrastructure: Infrastructure) -> AsyncIterator[str]:
     prefix = f"test-{uuid.uuid4().hex[:8]}."
     specs = load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix)
     await apply_topics(infrastructure.kafka_bootstrap_servers, specs)
-    return prefix
+    yield prefix
+    await delete_topics_with_prefix(infrastructure.kafka_bootstrap_servers, prefix)
 
 
 @pytest.fixture(scope="session")
-async def topic_prefix(infrastructure: Infrastructure) -> str:
+async def topic_prefix(infrastructure: Infrastructure) -> AsyncIterator[str]:
     """Every topic of deploy/topics.yaml, created under a prefix private to this test run."""
-    return await _fresh_topics(infrastructure)
+    async for prefix in _fresh_topics(infrastructure):
+        yield prefix
 
 
 @pytest.fixture
-async def private_topic_prefix(infrastructure: Infrastructure) -> str:
+async def private_topic_prefix(infrastructure: Infrastructure) -> AsyncIterator[str]:
     """Topics private to one test, for tests that must see only their own events."""
-    return await _fresh_topics(infrastructure)
+    async for prefix in _fresh_topics(infrastructure):
+        yield prefix
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Cross-service fixtures: run services in-process (ASGI) or as real processes."""
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,15 @@ from forbedring_chassis.testing import (
 )
 from forbedring_survey.app import create_app as create_survey
 from forbedring_survey.settings import SurveySettings
+from forbedring_survey.testing import HR_ADMIN, SurveyApi
+
+# The survey as tests run it: development sign-in on, a bootstrap HR admin, a fast scheduler.
+SURVEY_TEST_SETTINGS: dict[str, object] = {
+    "dev_issuer_enabled": True,
+    "hr_admins": [HR_ADMIN],
+    "scheduler_interval_s": 0.1,
+    "participation_interval_s": 0,
+}
 
 
 @dataclass
@@ -31,10 +41,14 @@ class Stack:
     aggregation: httpx.AsyncClient
     aggregation_settings: AggregationSettings
 
+    @property
+    def survey_api(self) -> SurveyApi:
+        return SurveyApi(self.survey)
+
 
 @asynccontextmanager
 async def running(app: object, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(app) as manager:  # type: ignore[arg-type]
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:  # type: ignore[arg-type]
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
@@ -50,6 +64,7 @@ async def stack(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
         kafka_topic_prefix=topic_prefix,
         redis_url=infrastructure.redis_url,
+        **SURVEY_TEST_SETTINGS,  # type: ignore[arg-type]
     )
     aggregation_settings = AggregationSettings(
         database_url=await databases.create("aggregation"),
@@ -112,6 +127,7 @@ async def launch_service(
                 port=port,
                 consumer_group=consumer_group,
             ),
+            **(survey_environment() if service == "survey" else {}),
             **(extra_env or {}),
         }
         process = subprocess.Popen([sys.executable, "-m", f"forbedring_{service}"], env=env)
@@ -124,6 +140,14 @@ async def launch_service(
     yield launch
     for handle in started:
         handle.stop()
+
+
+def survey_environment() -> dict[str, str]:
+    """SURVEY_TEST_SETTINGS as a survey process reads them from its environment."""
+    return {
+        f"SURVEY_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+        for name, value in SURVEY_TEST_SETTINGS.items()
+    }
 
 
 async def wait_until_ready(handle: ServiceProcess, timeout: float = 60.0) -> None:

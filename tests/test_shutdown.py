@@ -1,5 +1,6 @@
 """A service stopped with SIGTERM (as a deployment would) finishes its work: every answer
-it accepted reaches Kafka, and it exits cleanly."""
+it accepted reaches Kafka, and it exits cleanly. The five answers make a complete group
+(k = 5), so they go out with the last scheduler tick at shutdown if not before."""
 
 import signal
 
@@ -9,6 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from forbedring_chassis.testing import Databases, Infrastructure, unique_name
 from forbedring_contracts import envelope, topics
 from forbedring_contracts.events import ResponseSubmitted
+from forbedring_survey.testing import SurveyApi, people_of, small_organisation
 
 
 async def test_sigterm_publishes_every_accepted_answer_before_exit(
@@ -22,19 +24,12 @@ async def test_sigterm_publishes_every_accepted_answer_before_exit(
         database_url=await databases.create("survey"),
         topics=private_topic_prefix,
     )
-    period = unique_name("period")
+    organisation = small_organisation({"unit-s": 5})
     async with httpx.AsyncClient(base_url=survey.url) as client:
-        for _ in range(5):
-            reply = await client.post(
-                "/api/v1/responses",
-                json={
-                    "period_id": period,
-                    "unit_id": "unit-s",
-                    "questionnaire_version": "2026.1",
-                    "answers": {"q01": 2},
-                },
-            )
-            assert reply.status_code == 201
+        api = SurveyApi(client)
+        period = await api.open_period(organisation, k=5)
+        for person in people_of(organisation, "unit-s"):
+            await api.answer(person)
     survey.process.send_signal(signal.SIGTERM)
     # uvicorn finishes its shutdown, then re-raises SIGTERM so the exit status tells why.
     assert survey.exit_code(timeout=30) in (0, -signal.SIGTERM)

@@ -7,8 +7,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from forbedring_chassis.testing import eventually, unique_name
+from forbedring_chassis.testing import eventually
 from forbedring_contracts import topics
+from forbedring_survey.testing import people_of, small_organisation
 from tests.conftest import Stack
 
 
@@ -20,21 +21,16 @@ async def test_one_trace_spans_the_http_request_the_kafka_hop_and_the_consumer(
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
 
-    period, unit = unique_name("period"), "unit-t"
-    reply = await stack.survey.post(
-        "/api/v1/responses",
-        json={
-            "period_id": period,
-            "unit_id": unit,
-            "questionnaire_version": "2026.1",
-            "answers": {"q01": 3},
-        },
-    )
-    assert reply.status_code == 201
+    # A response leaves survey either with its unit's group of k (in the scheduler, in no
+    # one's request, so that no trace ties it to the person) or at close, in the HR
+    # admin's request: that request's trace runs through the outbox into aggregation.
+    api = stack.survey_api
+    organisation = small_organisation({"unit-t": 2})
+    period = await api.open_period(organisation)
+    await api.answer(people_of(organisation, "unit-t")[0])
+    await api.close(period)
     request_span = next(
-        s
-        for s in exporter.get_finished_spans()
-        if s.kind == SpanKind.SERVER and "/api/v1/responses" in s.name
+        s for s in exporter.get_finished_spans() if s.kind == SpanKind.SERVER and "/close" in s.name
     )
     trace_id = request_span.context.trace_id
     topic = topic_prefix + topics.RESPONSE_SUBMITTED

@@ -12,6 +12,7 @@ from forbedring_chassis.faults import CRASH_ENV
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import topics
 from forbedring_contracts.events import ResponseSubmitted
+from forbedring_survey.testing import people_of, small_organisation
 from tests.conftest import Stack
 
 ANSWERS: dict[str, Any] = {"q01": 4, "q02": 5}
@@ -53,22 +54,17 @@ async def produce(
         await producer.stop()
 
 
-async def test_an_answer_submitted_to_survey_is_counted_by_aggregation(stack: Stack) -> None:
-    period, unit = unique_name("period"), "unit-a"
-    for _ in range(3):
-        reply = await stack.survey.post(
-            "/api/v1/responses",
-            json={
-                "period_id": period,
-                "unit_id": unit,
-                "questionnaire_version": "2026.1",
-                "answers": ANSWERS,
-            },
-        )
-        assert reply.status_code == 201, reply.text
+async def test_answers_submitted_to_survey_are_counted_by_aggregation(stack: Stack) -> None:
+    # Responses leave survey in shuffled groups of at least k per unit: with k = 3, three
+    # answers in one unit are released together and counted.
+    api = stack.survey_api
+    organisation = small_organisation({"unit-a": 3})
+    period = await api.open_period(organisation, k=3)
+    for person in people_of(organisation, "unit-a"):
+        await api.answer(person)
 
     async def three_counted() -> bool:
-        return await count(stack.aggregation, period, unit) == 3
+        return await count(stack.aggregation, period, "unit-a") == 3
 
     await eventually(three_counted)
 

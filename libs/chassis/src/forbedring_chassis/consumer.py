@@ -8,7 +8,8 @@ dead-letter topic with the error, and the consumer moves on.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,9 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from opentelemetry import trace
 from prometheus_client import Counter
-from sqlalchemy import column
+from sqlalchemy import column, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,10 +30,15 @@ from forbedring_chassis.db import ProcessedEvent, Sessions
 from forbedring_chassis.faults import crash_point
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.settings import ServiceSettings
+from forbedring_chassis.telemetry import context_from_headers
 
 log = get_logger(__name__)
+_tracer = trace.get_tracer("forbedring.consumer")
 
 EventHandler = Callable[[AsyncSession, Any], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
+"""`handler(session, events)`: apply events seen for the first time, in arrival order."""
+AfterCommit = Callable[[Sequence[Any]], Awaitable[None]]
 
 EVENTS_APPLIED = Counter(
     "forbedring_events_applied_total", "Events applied to the database", ["topic"], registry=None
@@ -161,5 +168,199 @@ def register_consumer(
         EVENTS_APPLIED.labels(topic).inc()
         # The database has committed; the offset has not. A crash here must not double-count.
         crash_point("after-db-commit")
+
+    _ = consume
+
+
+async def _record_processed_many(
+    session: AsyncSession, *, consumer: str, event_ids: Sequence[str]
+) -> set[str]:
+    """The ids among `event_ids` the consumer group has not seen before (one statement;
+    the ids travel as one array, so a batch may be larger than a VALUES list allows)."""
+    if not event_ids:
+        return set()
+    result = await session.exec(
+        _INSERT_PROCESSED,  # type: ignore[call-overload]
+        params={"consumer": consumer, "ids": list(event_ids)},
+    )
+    return {row[0] for row in result.all()}
+
+
+_INSERT_PROCESSED = text(
+    """
+    INSERT INTO processed_events (consumer, event_id)
+    SELECT :consumer, unnest(CAST(:ids AS varchar[]))
+    ON CONFLICT DO NOTHING
+    RETURNING event_id
+    """
+)
+
+
+def _trace_each(decoded: Sequence[tuple[ConsumerRecord, wire.Envelope]], started: int) -> None:
+    """A consumer span per event that carries a trace context, in the producer's trace (the
+    batch's own span only links to them), so one trace still follows an event end to end.
+    Events without a trace context cost nothing here."""
+    for record, _ in decoded:
+        headers = record.headers or ()
+        if not any(name == "traceparent" for name, _ in headers):
+            continue
+        span = _tracer.start_span(
+            f"{record.topic} process",
+            context=context_from_headers(headers),
+            kind=trace.SpanKind.CONSUMER,
+            start_time=started,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.kafka.destination.partition": record.partition,
+                "messaging.kafka.message.offset": record.offset,
+            },
+        )
+        span.end()
+
+
+def register_batch_consumer(
+    broker: KafkaBroker,
+    *,
+    settings: ServiceSettings,
+    sessions: Sessions,
+    topics: Sequence[str],
+    handler: BatchHandler,
+    after_commit: AfterCommit | None = None,
+    max_records: int = 1000,
+    batch_timeout_ms: int = 100,
+    max_partition_fetch_bytes: int = 1 << 20,
+) -> None:
+    """Subscribe `handler(session, events)` to batches of `topics`, effectively once.
+
+    One consumer (one member of the group) for all the topics: a batch may mix their
+    events, in the order each partition delivered them. (Several subscribers in one group
+    would each join it in turn, and every join is a rebalance of the others.)
+
+    The same guarantees as `register_consumer`, per batch: the batch's event ids go into
+    `processed_events` in one INSERT ... ON CONFLICT DO NOTHING RETURNING, in the same
+    transaction as the handler's effect, and the handler gets only the events that
+    statement inserted (duplicates within the batch or seen before are dropped). Offsets
+    are committed only after the database commit; on an error the batch is rewound to its
+    first record per partition and delivered again. Records that cannot be decoded are
+    dead-lettered one by one and the rest of the batch is applied. A batch that keeps
+    failing for another reason than an outage is applied event by event, so only the
+    event(s) that fail are dead-lettered. `after_commit(events)` runs after the commit
+    with the events just applied; its failures are logged, never redelivered.
+    """
+    attempts = _Attempts(counts={})
+    registered = {settings.topic(name): name for name in topics}
+    label = ",".join(topics)
+
+    async def send_to_dead_letter(record: ConsumerRecord, error: str) -> None:
+        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+        headers.update(
+            dlt_error=error[:2000],
+            dlt_original_topic=record.topic,
+            dlt_original_partition=str(record.partition),
+            dlt_original_offset=str(record.offset),
+            dlt_consumer_group=settings.group_id,
+        )
+        await broker.publish(
+            record.value or b"", dead_letter_topic(settings), key=record.key, headers=headers
+        )
+        EVENTS_DEAD_LETTERED.labels(registered[record.topic]).inc()
+        log.warning(
+            "consumer.dead_lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=error[:500],
+        )
+
+    @broker.subscriber(
+        *registered,
+        group_id=settings.group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_body,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=batch_timeout_ms,
+        max_partition_fetch_bytes=max_partition_fetch_bytes,
+    )
+    async def consume(body: Any, message: KafkaMessage) -> None:
+        records: tuple[ConsumerRecord, ...] = message.raw_message
+        if not records:
+            return
+        decoded: list[tuple[ConsumerRecord, wire.Envelope]] = []
+        for record in records:
+            try:
+                received = wire.decode(
+                    record.value,
+                    list(record.headers or ()),
+                    key=record.key,
+                    topic=registered[record.topic],
+                )
+            except wire.InvalidEvent as exc:
+                await send_to_dead_letter(record, f"invalid event: {exc}")
+                continue
+            decoded.append((record, received))
+        first = records[0]
+        position = (first.topic, first.partition, first.offset)
+        started = time.time_ns()
+        try:
+            applied = await _apply([received for _, received in decoded])
+        except Exception as exc:
+            if _is_outage(exc):
+                log.warning("consumer.retrying_after_outage", topic=first.topic, error=str(exc))
+                await asyncio.sleep(settings.consumer_retry_backoff_s)
+                raise
+            failures = attempts.counts.get(position, 0) + 1
+            attempts.counts[position] = failures
+            if failures < settings.consumer_max_attempts:
+                log.warning(
+                    "consumer.retrying", topic=first.topic, attempt=failures, error=str(exc)
+                )
+                await asyncio.sleep(settings.consumer_retry_backoff_s * failures)
+                raise
+            applied = await _apply_one_by_one(decoded)
+        attempts.counts.pop(position, None)
+        _trace_each(decoded, started)
+        if after_commit is not None and applied:
+            try:
+                await after_commit(applied)
+            except Exception:
+                log.exception("consumer.after_commit_failed", topics=label)
+
+    async def _apply(received: Sequence[wire.Envelope]) -> list[Any]:
+        unique: dict[str, wire.Envelope] = {}
+        for envelope in received:
+            unique.setdefault(envelope.id, envelope)
+        async with sessions() as session, session.begin():
+            # Sorted: two instances inserting overlapping ids (around a rebalance) take the
+            # unique-index locks in the same order, so they wait rather than deadlock.
+            fresh = await _record_processed_many(
+                session, consumer=settings.group_id, event_ids=sorted(unique)
+            )
+            events = [envelope.event for eid, envelope in unique.items() if eid in fresh]
+            if events:
+                await handler(session, events)
+        skipped = len(received) - len(events)
+        if skipped:
+            EVENTS_DUPLICATE.labels(label).inc(skipped)
+            log.info("consumer.duplicates_skipped", topics=label, count=skipped)
+        EVENTS_APPLIED.labels(label).inc(len(events))
+        # The database has committed; the offsets have not. A crash here must not double-count.
+        crash_point("after-db-commit")
+        return events
+
+    async def _apply_one_by_one(
+        decoded: Sequence[tuple[ConsumerRecord, wire.Envelope]],
+    ) -> list[Any]:
+        applied: list[Any] = []
+        for record, received in decoded:
+            try:
+                applied.extend(await _apply([received]))
+            except Exception as exc:
+                if _is_outage(exc):
+                    raise
+                await send_to_dead_letter(record, f"{type(exc).__name__}: {exc}")
+        return applied
 
     _ = consume

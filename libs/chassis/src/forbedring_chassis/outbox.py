@@ -54,6 +54,7 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -92,7 +93,7 @@ class OutboxRelay:
             )
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 published = await self.publish_pending()
             except asyncio.CancelledError:
@@ -100,7 +101,7 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox.relay.failed")
                 published = 0
-            if published < self._batch_size:
+            if published < self._batch_size and not self._stopping.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
                 self._wake.clear()
@@ -111,9 +112,16 @@ class OutboxRelay:
     async def stop(self) -> None:
         """Stop polling, then publish what is still pending so nothing waits for a restart."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Let a poll in flight finish rather than cancel it mid-query: a database call
+            # cancelled half-way can leave its connection for the pool to hang on.
+            self._stopping.set()
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=10.0)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         with contextlib.suppress(Exception):
             while await self.publish_pending():
                 pass

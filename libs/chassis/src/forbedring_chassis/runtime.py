@@ -5,10 +5,10 @@ lifespan connects, migrates, starts consuming, and on shutdown drains in-flight 
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -24,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from forbedring_chassis.consumer import CONSUMER_METRICS, EventHandler, register_consumer
+from forbedring_chassis.consumer import (
+    CONSUMER_METRICS,
+    BatchHandler,
+    EventHandler,
+    register_batch_consumer,
+    register_consumer,
+)
 from forbedring_chassis.db import Sessions, make_engine, make_sessions
 from forbedring_chassis.logging import configure_logging, get_logger
 from forbedring_chassis.migrations import upgrade_to_head
@@ -136,9 +142,21 @@ class ForwardedPrefix:
         if scope["type"] == "http":
             for name, value in scope["headers"]:
                 if name == b"x-forwarded-prefix":
-                    scope = {**scope, "root_path": value.decode("latin-1").rstrip("/")}
+                    # ASGI: `path` includes `root_path` (Starlette's mounts rely on it).
+                    prefix = value.decode("latin-1").rstrip("/")
+                    scope = {
+                        **scope,
+                        "root_path": prefix,
+                        "path": prefix + scope["path"],
+                        "raw_path": prefix.encode("latin-1") + scope.get("raw_path", b""),
+                    }
                     break
         await self.app(scope, receive, send)
+
+
+BackgroundTask = Callable[[Runtime], Awaitable[None]]
+"""A long-running coroutine a service runs beside its requests (e.g. a scheduler loop).
+Started after the broker and relay, cancelled at shutdown before the relay's last flush."""
 
 
 @dataclass(frozen=True)
@@ -147,14 +165,58 @@ class Consumes:
     handler: EventHandler
 
 
+@dataclass(frozen=True)
+class ConsumesBatches:
+    """Consume `topics` with one consumer, in batches (`register_batch_consumer`);
+    `after_commit(runtime, events)` runs after each batch's commit with the events it
+    applied."""
+
+    topics: tuple[str, ...]
+    handler: BatchHandler
+    after_commit: "Callable[[Runtime, Sequence[Any]], Awaitable[None]] | None" = None
+    max_records: int = 1000
+    batch_timeout_ms: int = 100
+    max_partition_fetch_bytes: int = 1 << 20
+
+
+async def _supervised(task: BackgroundTask, runtime: Runtime) -> None:
+    """Run a background task; if it fails, log it and start it again after a pause."""
+    while True:
+        try:
+            await task(runtime)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("service.background.failed")
+            await asyncio.sleep(1.0)
+
+
+def _bind(
+    hook: "Callable[[Runtime, Sequence[Any]], Awaitable[None]] | None",
+    runtime: Callable[[], Runtime],
+) -> "Callable[[Sequence[Any]], Awaitable[None]] | None":
+    """`hook` with the runtime bound (the runtime is built after the consumers)."""
+    if hook is None:
+        return None
+
+    async def bound(events: Sequence[Any]) -> None:
+        await hook(runtime(), events)
+
+    return bound
+
+
 def create_service_app(
     *,
     settings: ServiceSettings,
     package: str,
     routers: Sequence[APIRouter] = (),
-    consumes: Sequence[Consumes] = (),
+    consumes: Sequence[Consumes | ConsumesBatches] = (),
+    background: Sequence[BackgroundTask] = (),
+    extras: dict[str, object] | None = None,
 ) -> FastAPI:
-    """Build a service. `package` holds the service's `migrations` folder."""
+    """Build a service. `package` holds the service's `migrations` folder; `background`
+    coroutines run for the app's lifetime; `extras` land in `Runtime.extras`."""
     configure_tracing(service=settings.service_name, otlp_endpoint=settings.otlp_endpoint)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
@@ -168,6 +230,19 @@ def create_service_app(
     )
     redis = Redis.from_url(settings.redis_url)
     for consumer in consumes:
+        if isinstance(consumer, ConsumesBatches):
+            register_batch_consumer(
+                broker,
+                settings=settings,
+                sessions=sessions,
+                topics=consumer.topics,
+                handler=consumer.handler,
+                after_commit=_bind(consumer.after_commit, lambda: runtime),
+                max_records=consumer.max_records,
+                batch_timeout_ms=consumer.batch_timeout_ms,
+                max_partition_fetch_bytes=consumer.max_partition_fetch_bytes,
+            )
+            continue
         register_consumer(
             broker,
             settings=settings,
@@ -176,7 +251,13 @@ def create_service_app(
             handler=consumer.handler,
         )
     runtime = Runtime(
-        settings=settings, engine=engine, sessions=sessions, broker=broker, redis=redis, relay=relay
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        broker=broker,
+        redis=redis,
+        relay=relay,
+        extras=dict(extras or {}),
     )
 
     @asynccontextmanager
@@ -189,10 +270,17 @@ def create_service_app(
         )
         await broker.start()
         relay.start()
+        tasks = [
+            asyncio.create_task(_supervised(task, runtime), name=f"background-{index}")
+            for index, task in enumerate(background)
+        ]
         log.info("service.started", service=settings.service_name)
         try:
             yield
         finally:
+            for running in tasks:
+                running.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             # Stop consuming and let in-flight handlers finish (up to graceful_timeout),
             # publish what they staged, then close the producer and connections.
             await asyncio.gather(*(sub.stop() for sub in broker.subscribers))

@@ -2,7 +2,7 @@
 
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,37 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(
         default=5, ge=1, description="attempts before a failing (non-outage) event is dead-lettered"
     )
+
+    environment: str = Field(
+        default="development",
+        description="Where this runs (development, test, staging, production)",
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="The OpenID Connect issuer whose tokens are accepted (iss)"
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None, description="The issuer's JWKS; default <oidc_issuer>/.well-known/jwks.json"
+    )
+    oidc_audience: str = Field(default="forbedring", description="The audience (aud) required")
+    dev_issuer_enabled: bool = Field(
+        default=False,
+        description="Serve a development issuer (demo login, no password). Never in production.",
+    )
+    dev_issuer_url: str = Field(default="http://localhost/dev-issuer")
+    dev_issuer_private_key: SecretStr | None = Field(
+        default=None,
+        description="PEM RSA key for the development issuer, so replicas share it; "
+        "a fresh key per process when unset",
+    )
+
+    @model_validator(mode="after")
+    def _no_development_issuer_in_production(self) -> "ServiceSettings":
+        if self.dev_issuer_enabled and "prod" in self.environment.lower():
+            raise ValueError(
+                f"dev_issuer_enabled must not be set in environment {self.environment!r}: "
+                "the development issuer signs anyone in without a password"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

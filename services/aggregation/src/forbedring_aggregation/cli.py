@@ -1,11 +1,16 @@
 """The `forbedring` command (aggregation service tools).
 
     forbedring suppression-preview FILE     # or: python -m forbedring_aggregation.cli ...
+    forbedring rebuild --period ID           # settings from AGGREGATION_* variables
 
 `suppression-preview` reads `{"k": 5, "units": [{"id": "R", "parent": null,
 "direct": 0}, ...]}` (direct = respondents answering directly for that unit; FILE may
 be `-` for standard input) and prints `{"published": [ids], "suppressed": [ids]}` with
 sorted ids. Invalid input: a message on stderr and exit code 2.
+
+`rebuild` re-reads the period's responses from the earliest offset of the Kafka log into
+fresh counters, builds the snapshot and prints `{"checksum": ..., "stored_checksum": ...,
+"identical": ...}`; exit code 1 when it differs from the stored snapshot.
 """
 
 from __future__ import annotations
@@ -124,6 +129,21 @@ def _suppression_preview(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _rebuild(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from forbedring_aggregation.rebuild import rebuild
+    from forbedring_aggregation.settings import AggregationSettings
+
+    try:
+        rebuilt = asyncio.run(rebuild(AggregationSettings(), args.period))
+    except LookupError as exc:
+        print(f"forbedring rebuild: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    print(json.dumps(rebuilt.report()))
+    return EXIT_FAILURE if rebuilt.identical is False else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="forbedring", description="Forbedring aggregation tools")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -138,6 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("file", metavar="FILE", help="the JSON input, or - for standard input")
     preview.set_defaults(handler=_suppression_preview)
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="rebuild a period's snapshot from the Kafka log and compare it",
+        description=(
+            "Re-read period-opened and response-submitted from the earliest offset into "
+            "fresh counters, build the period's snapshot and compare it with the stored one "
+            "(settings from the AGGREGATION_* environment). Exit 1 when they differ."
+        ),
+    )
+    rebuild.add_argument("--period", required=True, metavar="ID", help="the period id")
+    rebuild.set_defaults(handler=_rebuild)
     return parser
 
 

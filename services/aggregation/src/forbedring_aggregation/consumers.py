@@ -1,15 +1,96 @@
-"""Thin handlers: the chassis has decoded the event and opened the transaction."""
+"""Thin handlers: the chassis has decoded the events and opened the transaction."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forbedring_aggregation import repository
-from forbedring_chassis.runtime import Consumes
+from forbedring_aggregation import repository, service
+from forbedring_aggregation.settings import AggregationSettings
+from forbedring_chassis.logging import get_logger
+from forbedring_chassis.runtime import Consumes, ConsumesBatches, Runtime
 from forbedring_contracts import topics
-from forbedring_contracts.events import ResponseSubmitted
+from forbedring_contracts.events import Event, PeriodClosed, PeriodOpened, ResponseSubmitted
+
+log = get_logger(__name__)
 
 
-async def on_response_submitted(session: AsyncSession, event: ResponseSubmitted) -> None:
-    await repository.add_respondent(session, period_id=event.period_id, unit_id=event.unit_id)
+def _settings(runtime: Runtime) -> AggregationSettings:
+    assert isinstance(runtime.settings, AggregationSettings)
+    return runtime.settings
 
 
-CONSUMES = [Consumes(topics.RESPONSE_SUBMITTED, on_response_submitted)]
+async def finalise_pending(runtime: Runtime, *, period_ids: Sequence[str] | None = None) -> int:
+    """Try to finalise every pending close request (among `period_ids`), each in its own
+    transaction; wake the outbox relay when one was finalised. Returns how many were."""
+    settings = _settings(runtime)
+    async with runtime.sessions() as session:
+        pending = await repository.pending_close_requests(session, period_ids=period_ids)
+    finalised = 0
+    for period_id in pending:
+        async with runtime.sessions() as session, session.begin():
+            outcome = await service.try_finalise(
+                session,
+                period_id=period_id,
+                indicators=settings.indicators,
+                topic_prefix=settings.kafka_topic_prefix,
+                now=datetime.now(UTC),
+            )
+        finalised += outcome.finalised
+    if finalised:
+        runtime.relay.wake()
+    return finalised
+
+
+async def after_events_committed(runtime: Runtime, events: Sequence[Event]) -> None:
+    """A batch just committed: it may have completed a period that is waiting to close
+    (or be the period-closed of a complete period)."""
+    await finalise_pending(runtime, period_ids=sorted({_period_of(e) for e in events}))
+
+
+def _period_of(event: Event) -> str:
+    assert isinstance(event, PeriodOpened | ResponseSubmitted | PeriodClosed)
+    return event.period_id
+
+
+async def finalise_on_timer(runtime: Runtime) -> None:
+    """The safety net: period-closed may commit after the last responses did (they are on
+    other partitions), or an instance may die between a batch's commit and its check."""
+    interval = _settings(runtime).finalise_interval_s
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await finalise_pending(runtime)
+        except Exception:
+            log.exception("aggregation.finalise.failed")
+
+
+def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
+    """One batch consumer for the three topics: one member of the consumer group per
+    instance, and a period's facts and responses can share a transaction."""
+    layouts = service.Layouts()
+
+    async def on_events(session: AsyncSession, events: Sequence[Event]) -> None:
+        responses: list[ResponseSubmitted] = []
+        for event in events:
+            if isinstance(event, PeriodOpened):
+                await service.open_period(session, event=event)
+            elif isinstance(event, ResponseSubmitted):
+                responses.append(event)
+        if responses:
+            await service.count_responses(session, events=responses, layouts=layouts)
+        for event in events:
+            if isinstance(event, PeriodClosed):
+                await service.request_close(session, event=event)
+
+    return [
+        ConsumesBatches(
+            (topics.PERIOD_OPENED, topics.RESPONSE_SUBMITTED, topics.PERIOD_CLOSED),
+            on_events,
+            after_commit=after_events_committed,
+            max_records=settings.batch_max_records,
+            batch_timeout_ms=settings.batch_timeout_ms,
+            max_partition_fetch_bytes=settings.fetch_bytes_per_partition,
+        )
+    ]

@@ -1,10 +1,72 @@
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from forbedring_chassis.runtime import create_service_app
+from forbedring_chassis.auth import (
+    TokenVerifier,
+    build_verifier,
+    development_issuer,
+    development_issuer_router,
+)
+from forbedring_chassis.runtime import Runtime, create_service_app
+from forbedring_publication.api import router
+from forbedring_publication.cache import ReportCache
+from forbedring_publication.clock import Clock, SystemClock
+from forbedring_publication.consumers import consumers
+from forbedring_publication.errors import PublicationError
+from forbedring_publication.scheduler import Scheduler
 from forbedring_publication.settings import PublicationSettings
 
 
-def create_app(settings: PublicationSettings | None = None) -> FastAPI:
-    return create_service_app(
-        settings=settings or PublicationSettings(), package="forbedring_publication"
+async def _publication_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PublicationError)
+    return JSONResponse(exc.body(), status_code=exc.status_code)
+
+
+def create_app(
+    settings: PublicationSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    """The publication service. `clock` and `verifier` are for tests (defaults: the system
+    clock; the configured OIDC issuer, plus the development issuer when enabled)."""
+    settings = settings or PublicationSettings()
+    the_clock: Clock = clock or SystemClock()
+    dev = development_issuer(settings)
+
+    def cache_of(runtime: Runtime) -> ReportCache:
+        return ReportCache(
+            redis=runtime.redis,
+            namespace=f"{settings.kafka_topic_prefix}forbedring:publication:",
+            ttl_s=settings.cache_ttl_s,
+            lock_ttl_s=settings.cache_lock_ttl_s,
+            wait_s=settings.cache_wait_s,
+        )
+
+    async def run_scheduler(runtime: Runtime) -> None:
+        await scheduler_of(runtime).run()
+
+    def scheduler_of(runtime: Runtime) -> Scheduler:
+        return Scheduler(
+            sessions=runtime.sessions,
+            clock=the_clock,
+            cache=app.state.report_cache,
+            topic_prefix=settings.kafka_topic_prefix,
+            interval_s=settings.scheduler_interval_s,
+            wake=runtime.relay.wake,
+        )
+
+    app = create_service_app(
+        settings=settings,
+        package="forbedring_publication",
+        routers=[router, *([development_issuer_router(dev)] if dev else [])],
+        consumes=consumers(settings),
+        background=[run_scheduler] if settings.scheduler_enabled else [],
     )
+    runtime: Runtime = app.state.runtime
+    app.state.clock = the_clock
+    app.state.report_cache = cache_of(runtime)
+    app.state.scheduler = scheduler_of(runtime)
+    app.state.token_verifier = verifier or build_verifier(settings, development=dev)
+    app.add_exception_handler(PublicationError, _publication_error)
+    return app

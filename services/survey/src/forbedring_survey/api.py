@@ -1,17 +1,232 @@
-from fastapi import APIRouter, status
+"""The JSON API: thin handlers that parse, call one use case and answer."""
 
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from starlette.datastructures import UploadFile
+
+from forbedring_chassis.auth import PrincipalDep
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
-from forbedring_survey import service
-from forbedring_survey.schemas import ResponseAccepted, ResponseCreate
+from forbedring_survey import answering, participation, periods
+from forbedring_survey.clock import Clock
+from forbedring_survey.domain.org_import import Organisation, parse_csv_files, parse_json
+from forbedring_survey.domain.questionnaire import (
+    UnknownQuestionnaireVersionError,
+    load_questionnaire,
+)
+from forbedring_survey.errors import Invalid, NotFound
+from forbedring_survey.schemas import (
+    ImportAccepted,
+    InvitationPublic,
+    MePublic,
+    ParticipationPublic,
+    PeriodClosedPublic,
+    PeriodCreate,
+    PeriodPublic,
+    RolePublic,
+    SubmissionAccepted,
+    SubmissionCreate,
+    UnitParticipationPublic,
+)
+from forbedring_survey.settings import SurveySettings
 
-router = APIRouter(prefix="/api/v1", tags=["responses"])
+router = APIRouter(prefix="/api/v1", tags=["survey"])
 
 
-@router.post("/responses", status_code=status.HTTP_201_CREATED)
-async def submit_response(
-    body: ResponseCreate, session: SessionDep, runtime: RuntimeDep
-) -> ResponseAccepted:
-    response_id = await service.submit_response(
-        session, response=body, topic_prefix=runtime.settings.kafka_topic_prefix
+def get_clock(runtime: RuntimeDep) -> Clock:
+    clock: Clock = runtime.extras["clock"]  # type: ignore[assignment]
+    return clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def _settings(runtime: RuntimeDep) -> SurveySettings:
+    settings = runtime.settings
+    assert isinstance(settings, SurveySettings)
+    return settings
+
+
+SettingsDep = Annotated[SurveySettings, Depends(_settings)]
+
+
+async def require_hr_admin(
+    principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> str:
+    await periods.require_hr_admin(
+        session,
+        employee_id=principal.subject,
+        organisation_id=settings.organisation_id,
+        bootstrap=settings.hr_admins,
     )
-    return ResponseAccepted(response_id=response_id)
+    return principal.subject
+
+
+HrAdminDep = Annotated[str, Depends(require_hr_admin)]
+
+
+# --- periods (HR admins) -------------------------------------------------------------------
+
+
+@router.post("/periods", status_code=status.HTTP_201_CREATED)
+async def create_period(
+    body: PeriodCreate, session: SessionDep, settings: SettingsDep, _: HrAdminDep
+) -> PeriodPublic:
+    period = await periods.create_period(
+        session,
+        organisation_id=settings.organisation_id,
+        name=body.name,
+        opens_at=body.opens_at,
+        closes_at=body.closes_at,
+        stage_1_delay=body.stage_1_delay,
+        stage_2_delay=body.stage_2_delay,
+        plan_deadline=body.plan_deadline,
+        k=body.k,
+        sensitive_k=body.sensitive_k,
+        questionnaire_version=body.questionnaire_version,
+    )
+    return PeriodPublic.of(period)
+
+
+@router.get("/periods")
+async def list_periods(session: SessionDep, _: PrincipalDep) -> list[PeriodPublic]:
+    return [PeriodPublic.of(p) for p in await periods.list_periods(session)]
+
+
+@router.get("/periods/{period_id}")
+async def get_period(period_id: str, session: SessionDep, _: PrincipalDep) -> PeriodPublic:
+    return PeriodPublic.of(await periods.get_period(session, period_id=period_id))
+
+
+async def _organisation_parser(request: Request) -> Callable[[], Organisation]:
+    """CSV files as multipart/form-data (units.csv, people.csv, assignments.csv,
+    roles.csv), or one JSON document."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        files: dict[str, bytes] = {}
+        for _, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                files[value.filename or "unnamed"] = await value.read()
+        return lambda: parse_csv_files(files)
+    if content_type.startswith("application/json"):
+        body = await request.body()
+        return lambda: parse_json(body)
+    raise Invalid(
+        "Send the organisation as multipart/form-data CSV files (units.csv, people.csv, "
+        "assignments.csv, roles.csv) or as one application/json document."
+    )
+
+
+@router.post(
+    "/periods/{period_id}/organisation",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "files": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            }
+                        },
+                    }
+                },
+                "application/json": {"schema": {"type": "object"}},
+            }
+        }
+    },
+)
+async def import_organisation(
+    period_id: str,
+    session: SessionDep,
+    _: HrAdminDep,
+    parse: Annotated[Callable[[], Organisation], Depends(_organisation_parser)],
+) -> ImportAccepted:
+    invitations = await periods.import_organisation(session, period_id=period_id, parse=parse)
+    return ImportAccepted(period_id=period_id, invitations=invitations)
+
+
+@router.post("/periods/{period_id}/close")
+async def close_period(
+    period_id: str, session: SessionDep, runtime: RuntimeDep, clock: ClockDep, _: HrAdminDep
+) -> PeriodClosedPublic:
+    totals = await periods.close_period(
+        session,
+        period_id=period_id,
+        now=clock.now(),
+        topic_prefix=runtime.settings.kafka_topic_prefix,
+    )
+    return PeriodClosedPublic(period_id=period_id, totals=totals)
+
+
+# --- answering -----------------------------------------------------------------------------
+
+
+@router.get("/questionnaires/{version}")
+async def get_questionnaire(version: str) -> dict[str, Any]:
+    try:
+        questionnaire = load_questionnaire(version)
+    except UnknownQuestionnaireVersionError as exc:
+        raise NotFound(f"There is no questionnaire version {version!r}.") from exc
+    return questionnaire.model_dump(mode="json")
+
+
+@router.get("/me")
+async def who_am_i(session: SessionDep, settings: SettingsDep, principal: PrincipalDep) -> MePublic:
+    found = await answering.me(
+        session, employee_id=principal.subject, organisation_id=settings.organisation_id
+    )
+    return MePublic(
+        employee_id=found.employee_id,
+        name=found.name,
+        language=found.language,  # type: ignore[arg-type]
+        roles=[RolePublic(unit_id=unit_id, role=role) for unit_id, role in found.roles],
+    )
+
+
+@router.get("/me/invitations")
+async def my_invitations(session: SessionDep, principal: PrincipalDep) -> list[InvitationPublic]:
+    found = await answering.open_invitations(session, employee_id=principal.subject)
+    return [InvitationPublic.of(i) for i in found]
+
+
+@router.post("/responses", status_code=status.HTTP_202_ACCEPTED)
+async def submit_response(
+    body: SubmissionCreate, session: SessionDep, principal: PrincipalDep
+) -> SubmissionAccepted:
+    await answering.submit(
+        session,
+        employee_id=principal.subject,
+        invitation_id=body.invitation_id,
+        answers=body.answers,
+        background=body.background,
+    )
+    return SubmissionAccepted()
+
+
+# --- participation -------------------------------------------------------------------------
+
+
+@router.get("/participation")
+async def get_current_participation(
+    session: SessionDep, settings: SettingsDep, _: PrincipalDep
+) -> ParticipationPublic:
+    """The open period's participation (else the most recent period's)."""
+    period = await periods.current_period(session, organisation_id=settings.organisation_id)
+    return await get_participation(period.id, session, _)
+
+
+@router.get("/periods/{period_id}/participation")
+async def get_participation(
+    period_id: str, session: SessionDep, _: PrincipalDep
+) -> ParticipationPublic:
+    await periods.get_period(session, period_id=period_id)
+    units = await participation.unit_counts(session, period_id=period_id)
+    return ParticipationPublic(
+        period_id=period_id, units=[UnitParticipationPublic.of(u) for u in units]
+    )

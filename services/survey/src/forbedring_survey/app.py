@@ -1,13 +1,46 @@
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from forbedring_chassis.runtime import create_service_app
+from forbedring_chassis.auth import (
+    build_verifier,
+    development_issuer,
+    development_issuer_router,
+)
+from forbedring_chassis.runtime import Runtime, create_service_app
 from forbedring_survey.api import router
+from forbedring_survey.clock import Clock, SystemClock
+from forbedring_survey.errors import SurveyError
+from forbedring_survey.scheduler import Scheduler
 from forbedring_survey.settings import SurveySettings
 
 
-def create_app(settings: SurveySettings | None = None) -> FastAPI:
-    return create_service_app(
-        settings=settings or SurveySettings(),
+async def _survey_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SurveyError)
+    return JSONResponse(exc.body(), status_code=exc.status_code)
+
+
+def create_app(settings: SurveySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The survey service. `clock` is for tests (default: the system clock)."""
+    settings = settings or SurveySettings()
+    the_clock: Clock = clock or SystemClock()
+    dev = development_issuer(settings)
+
+    async def run_scheduler(runtime: Runtime) -> None:
+        scheduler = Scheduler(
+            sessions=runtime.sessions,
+            clock=the_clock,
+            settings=settings,
+            wake=runtime.relay.wake,
+        )
+        await scheduler.run()
+
+    app = create_service_app(
+        settings=settings,
         package="forbedring_survey",
-        routers=[router],
+        routers=[router, *([development_issuer_router(dev)] if dev else [])],
+        background=[run_scheduler] if settings.scheduler_enabled else [],
+        extras={"clock": the_clock},
     )
+    app.state.token_verifier = build_verifier(settings, development=dev)
+    app.add_exception_handler(SurveyError, _survey_error)
+    return app

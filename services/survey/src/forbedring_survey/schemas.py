@@ -1,16 +1,160 @@
+"""What the JSON API takes and gives."""
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
-from forbedring_contracts.events.survey import Answer
+from forbedring_survey.models import Invitation, Period
+from forbedring_survey.participation import UnitParticipation
 
 
-class ResponseCreate(BaseModel):
-    period_id: str = Field(min_length=1, max_length=64)
-    unit_id: str = Field(min_length=1, max_length=64)
+class PeriodCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    opens_at: AwareDatetime
+    closes_at: AwareDatetime | None = Field(default=None, description="Default: 6 weeks later")
+    stage_1_delay: timedelta | None = Field(
+        default=None, description="Results finalised to release stage 1; default none"
+    )
+    stage_2_delay: timedelta | None = Field(
+        default=None, description="Stage 1 to stage 2 (everyone); default 7 days"
+    )
+    plan_deadline: date | None = Field(
+        default=None, description="Default: the first 30 June after closing"
+    )
+    k: int = Field(default=5, ge=1)
+    sensitive_k: int = Field(default=10, ge=1)
     questionnaire_version: str = Field(min_length=1, max_length=64)
-    answers: dict[str, Answer]
 
 
-class ResponseAccepted(BaseModel):
-    response_id: UUID
+class PeriodPublic(BaseModel):
+    id: str
+    organisation_id: str
+    name: str
+    opens_at: datetime
+    closes_at: datetime
+    stage_1_delay: timedelta
+    stage_2_delay: timedelta
+    plan_deadline: date
+    k: int
+    sensitive_k: int
+    questionnaire_version: str
+    status: Literal["scheduled", "open", "closed"]
+    organisation_imported: bool
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, period: Period) -> "PeriodPublic":
+        return cls(
+            id=period.id,
+            organisation_id=period.organisation_id,
+            name=period.name,
+            opens_at=period.opens_at,
+            closes_at=period.closes_at,
+            stage_1_delay=period.stage_1_delay,
+            stage_2_delay=period.stage_2_delay,
+            plan_deadline=period.plan_deadline,
+            k=period.k,
+            sensitive_k=period.sensitive_k,
+            questionnaire_version=period.questionnaire_version,
+            status=period.status,
+            organisation_imported=period.organisation_imported,
+            opened_at=period.opened_at,
+            closed_at=period.closed_at,
+        )
+
+
+class ImportAccepted(BaseModel):
+    period_id: str
+    invitations: int
+
+
+class PeriodClosedPublic(BaseModel):
+    period_id: str
+    totals: dict[str, int] = Field(description="Responses released per unit (the unit itself)")
+
+
+class InvitationPublic(BaseModel):
+    invitation_id: UUID
+    period_id: str
+    period_name: str
+    unit_id: str
+    unit_name: str
+    answered: bool
+    questionnaire_version: str
+    closes_at: datetime
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> "InvitationPublic":
+        return cls(
+            invitation_id=invitation.id,
+            period_id=invitation.period_id,
+            period_name=invitation.period_name,
+            unit_id=invitation.unit_id,
+            unit_name=invitation.unit_name,
+            answered=invitation.answered,
+            questionnaire_version=invitation.questionnaire_version,
+            closes_at=invitation.closes_at,
+        )
+
+
+class SubmissionCreate(BaseModel):
+    invitation_id: UUID
+    answers: dict[str, Any] = Field(
+        description="Item id to 1-5 or `dont_know` (scale items), `yes`/`no` (yes/no items)"
+    )
+    background: dict[str, Any] = Field(
+        default_factory=dict, description="Background question id to an option code"
+    )
+
+
+class SubmissionAccepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    message: str = "Thank you. Your answers are stored anonymously."
+
+
+class UnitParticipationPublic(BaseModel):
+    unit_id: str
+    parent_id: str | None
+    name: str
+    level: str
+    respondents: int
+    eligible: int
+    rate: float | None = Field(description="Percent answered, the unit itself")
+    respondents_including_subunits: int
+    eligible_including_subunits: int
+    rate_including_subunits: float | None
+
+    @classmethod
+    def of(cls, unit: UnitParticipation) -> "UnitParticipationPublic":
+        return cls(
+            unit_id=unit.unit_id,
+            parent_id=unit.parent_id,
+            name=unit.name,
+            level=unit.level,
+            respondents=unit.respondents,
+            eligible=unit.eligible,
+            rate=unit.rate,
+            respondents_including_subunits=unit.respondents_including_subunits,
+            eligible_including_subunits=unit.eligible_including_subunits,
+            rate_including_subunits=unit.rate_including_subunits,
+        )
+
+
+class ParticipationPublic(BaseModel):
+    period_id: str
+    units: list[UnitParticipationPublic]
+
+
+class RolePublic(BaseModel):
+    unit_id: str
+    role: str
+
+
+class MePublic(BaseModel):
+    employee_id: str
+    name: str | None = Field(description="From the directory; null when not in it")
+    language: Literal["nb", "nn", "en"] | None
+    roles: list[RolePublic] = Field(description="From the directory, never from the token")

@@ -1,5 +1,6 @@
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from forbedring_chassis.settings import ServiceSettings
@@ -12,4 +13,23 @@ class SurveySettings(ServiceSettings):
 
     database_url: str = (
         "postgresql+asyncpg://forbedring:forbedring@127.0.0.1:55432/forbedring_survey"
+    )
+    organisation_id: str = Field(
+        default="default", min_length=1, max_length=64, description="The trust this runs for"
+    )
+    hr_admins: list[str] = Field(
+        default_factory=list,
+        description="Employee ids allowed to administer periods before any directory has "
+        "been imported (bootstrap); afterwards the directory's hr_admin role decides",
+    )
+    scheduler_enabled: bool = Field(
+        default=True, description="Run the scheduler loop in this process"
+    )
+    scheduler_interval_s: float = Field(
+        default=1.0, gt=0, description="How often the scheduler looks for due work"
+    )
+    participation_interval_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Participation-changed events go out at most this often per unit",
     )

@@ -1,0 +1,331 @@
+"""OpenID Connect sign-in: JWT bearer tokens (or a session cookie holding the same token)
+validated against the issuer's JWKS.
+
+Production: Entra ID or Keycloak (`oidc_issuer`, `oidc_audience`, optionally
+`oidc_jwks_url`). Development: `DevelopmentIssuer` signs RS256 tokens for any employee id
+and publishes its JWKS; a service mounts `development_issuer_router` only when
+`dev_issuer_enabled` is set, which the settings refuse in an environment named like
+production.
+
+The token says who the caller is (`sub` = employee id) and nothing more that we trust:
+roles are looked up by each service in its own copy of the directory, never read from
+the token.
+"""
+
+import asyncio
+import html
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Protocol
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from forbedring_chassis.settings import ServiceSettings
+
+SESSION_COOKIE = "forbedring_session"
+ALGORITHMS = ("RS256", "PS256", "ES256")
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired, or not signed by a trusted issuer."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who made the request: `subject` is the employee id (`sub`)."""
+
+    subject: str
+    issuer: str
+    claims: Mapping[str, Any] = field(repr=False)
+
+
+class KeySource(Protocol):
+    async def key(self, kid: str | None) -> jwt.PyJWK: ...
+
+
+def _pick(keys: jwt.PyJWKSet, kid: str | None) -> jwt.PyJWK | None:
+    for key in keys.keys:
+        if kid is None or key.key_id == kid:
+            return key
+    return None
+
+
+class StaticKeys:
+    """Keys known in-process (the development issuer's own)."""
+
+    def __init__(self, jwks: Mapping[str, Any]) -> None:
+        self._keys = jwt.PyJWKSet.from_dict(dict(jwks))
+
+    async def key(self, kid: str | None) -> jwt.PyJWK:
+        found = _pick(self._keys, kid)
+        if found is None:
+            raise InvalidToken("unknown signing key")
+        return found
+
+
+class RemoteJwks:
+    """An issuer's JWKS fetched over HTTPS, cached, refetched when a new `kid` appears
+    (key rotation) but at most every `min_refresh_s`."""
+
+    def __init__(self, url: str, *, ttl_s: float = 3600.0, min_refresh_s: float = 30.0) -> None:
+        self._url = url
+        self._ttl_s = ttl_s
+        self._min_refresh_s = min_refresh_s
+        self._keys: jwt.PyJWKSet | None = None
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self, *, force: bool) -> jwt.PyJWKSet:
+        async with self._lock:
+            age = time.monotonic() - self._fetched_at
+            fresh = self._keys is not None and age < self._ttl_s
+            if self._keys is not None and ((fresh and not force) or age < self._min_refresh_s):
+                return self._keys
+            try:
+                async with httpx.AsyncClient(timeout=5.0) as client:
+                    reply = await client.get(self._url)
+                    reply.raise_for_status()
+                    self._keys = jwt.PyJWKSet.from_dict(reply.json())
+            except (httpx.HTTPError, ValueError, jwt.PyJWKSetError) as exc:
+                if self._keys is None:
+                    raise InvalidToken(f"issuer keys unavailable: {type(exc).__name__}") from exc
+                return self._keys
+            self._fetched_at = time.monotonic()
+            return self._keys
+
+    async def key(self, kid: str | None) -> jwt.PyJWK:
+        found = _pick(await self._refresh(force=False), kid)
+        if found is None:
+            found = _pick(await self._refresh(force=True), kid)
+        if found is None:
+            raise InvalidToken("unknown signing key")
+        return found
+
+
+class TokenVerifier:
+    """Accepts tokens from the configured issuers only, for `audience`, unexpired."""
+
+    def __init__(
+        self, *, issuers: Mapping[str, KeySource], audience: str, leeway_s: float = 30.0
+    ) -> None:
+        self._issuers = dict(issuers)
+        self._audience = audience
+        self._leeway_s = leeway_s
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("malformed token") from exc
+        issuer = unverified.get("iss")
+        if not isinstance(issuer, str) or issuer not in self._issuers:
+            raise InvalidToken("untrusted issuer")
+        if header.get("alg") not in ALGORITHMS:
+            raise InvalidToken("unsupported signing algorithm")
+        key = await self._issuers[issuer].key(header.get("kid"))
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=list(ALGORITHMS),
+                audience=self._audience,
+                issuer=issuer,
+                leeway=self._leeway_s,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject:
+            raise InvalidToken("no subject")
+        return Principal(subject=subject, issuer=issuer, claims=claims)
+
+
+class DevelopmentIssuer:
+    """Signs RS256 tokens for any subject. For development and tests only."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        private_key_pem: str | None = None,
+        lifetime: timedelta = timedelta(hours=8),
+    ) -> None:
+        if private_key_pem:
+            loaded = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+            if not isinstance(loaded, rsa.RSAPrivateKey):
+                raise ValueError("the development issuer needs an RSA private key")
+            self._private = loaded
+        else:
+            self._private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.issuer = issuer
+        self.audience = audience
+        self.lifetime = lifetime
+        public_jwk: dict[str, Any] = jwt.algorithms.RSAAlgorithm.to_jwk(
+            self._private.public_key(), as_dict=True
+        )
+        self._kid = jwt.PyJWK.from_dict(public_jwk).key_id or _thumbprint(public_jwk)
+        self._jwks = {"keys": [{**public_jwk, "kid": self._kid, "use": "sig", "alg": "RS256"}]}
+
+    def jwks(self) -> dict[str, Any]:
+        return self._jwks
+
+    def keys(self) -> StaticKeys:
+        return StaticKeys(self._jwks)
+
+    def issue(self, subject: str, *, now: datetime | None = None) -> str:
+        moment = now or datetime.now(UTC)
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": int(moment.timestamp()),
+            "exp": int((moment + self.lifetime).timestamp()),
+        }
+        return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self._kid})
+
+
+def _thumbprint(jwk: Mapping[str, Any]) -> str:
+    import hashlib
+    import json
+
+    canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def build_verifier(
+    settings: ServiceSettings, *, development: DevelopmentIssuer | None = None
+) -> TokenVerifier:
+    """The verifier for `settings`: the production issuer if configured, plus the
+    development issuer when one is given (only ever when `dev_issuer_enabled`)."""
+    issuers: dict[str, KeySource] = {}
+    if settings.oidc_issuer:
+        jwks_url = settings.oidc_jwks_url or (
+            settings.oidc_issuer.rstrip("/") + "/.well-known/jwks.json"
+        )
+        issuers[settings.oidc_issuer] = RemoteJwks(jwks_url)
+    if development is not None:
+        if not settings.dev_issuer_enabled:
+            raise ValueError("a development issuer is only allowed with dev_issuer_enabled")
+        issuers[development.issuer] = development.keys()
+    return TokenVerifier(issuers=issuers, audience=settings.oidc_audience)
+
+
+def development_issuer(settings: ServiceSettings) -> DevelopmentIssuer | None:
+    """The development issuer, or None unless `dev_issuer_enabled`."""
+    if not settings.dev_issuer_enabled:
+        return None
+    key = settings.dev_issuer_private_key
+    return DevelopmentIssuer(
+        issuer=settings.dev_issuer_url,
+        audience=settings.oidc_audience,
+        private_key_pem=key.get_secret_value() if key else None,
+    )
+
+
+# --- FastAPI -------------------------------------------------------------------------------
+
+
+def _token_of(request: Request) -> str | None:
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+        return None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def current_principal(request: Request) -> Principal:
+    """The signed-in caller, or 401. The app's verifier is `app.state.token_verifier`."""
+    verifier: TokenVerifier | None = getattr(request.app.state, "token_verifier", None)
+    token = _token_of(request)
+    if verifier is None or token is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Sign in first: send an OpenID Connect token as 'Authorization: Bearer'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    try:
+        return await verifier.verify(token)
+    except InvalidToken as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=f"The sign-in token is not valid ({exc}); sign in again.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from exc
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+class DevLogin(BaseModel):
+    employee_id: str = Field(min_length=1, max_length=64)
+
+
+class DevToken(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+
+
+_FORM = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Development sign-in</title></head>
+<body><main>
+<h1>Development sign-in</h1>
+<p>For development and demos only: no password is asked.</p>
+<form method="post" action="dev-login/form">
+<label for="employee_id">Employee id</label>
+<input id="employee_id" name="employee_id" required maxlength="64" autocomplete="username">
+<input type="hidden" name="next" value="{next}">
+<button type="submit">Sign in</button>
+</form></main></body></html>
+"""
+
+
+def development_issuer_router(issuer: DevelopmentIssuer) -> APIRouter:
+    """`/dev-login` (JSON and a minimal form) and `/.well-known/jwks.json`."""
+    router = APIRouter(tags=["development sign-in"])
+    lifetime_s = int(issuer.lifetime.total_seconds())
+
+    @router.get("/.well-known/jwks.json")
+    async def jwks() -> dict[str, Any]:
+        return issuer.jwks()
+
+    @router.post("/dev-login")
+    async def dev_login(body: DevLogin) -> DevToken:
+        return DevToken(access_token=issuer.issue(body.employee_id), expires_in=lifetime_s)
+
+    @router.get("/dev-login", response_class=HTMLResponse)
+    async def dev_login_form(next: str = "/") -> str:
+        return _FORM.format(next=html.escape(next if next.startswith("/") else "/"))
+
+    @router.post("/dev-login/form")
+    async def dev_login_submit(
+        employee_id: Annotated[str, Form(min_length=1, max_length=64)],
+        next: Annotated[str, Form()] = "/",
+    ) -> RedirectResponse:
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+        response.set_cookie(
+            SESSION_COOKIE,
+            issuer.issue(employee_id),
+            max_age=lifetime_s,
+            httponly=True,
+            samesite="lax",
+        )
+        return response
+
+    return router

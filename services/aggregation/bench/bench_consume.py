@@ -1,0 +1,287 @@
+"""Aggregation benchmark on the real broker and PostgreSQL; figures, not assertions.
+
+    source <(deploy/local/infra.sh env)
+    uv run python services/aggregation/bench/bench_consume.py [--responses 200000] [--units 5000]
+
+1. Produces period-opened and N responses of 40 answers (36 scale items in 8 factors,
+   4 yes/no) over the leaves of a U-unit tree (fan-out 8) to fresh topics.
+2. Bare rate: a plain aiokafka consumer reads the N responses and JSON-decodes them.
+3. Aggregation rate: one aggregation process (`python -m forbedring_aggregation`) on a
+   fresh database and consumer group, timed from ready until every response is counted.
+4. Finalisation: period-closed is produced; the time until results-finalized is on the
+   topic (after all U + ancestors unit-results).
+5. Ancestor totals, the two designs of issue 4 at this scale: summing the leaf counters
+   of the whole tree on demand (read + postorder sum, as the live preview and the
+   finaliser do), against the extra cost of maintaining ancestors incrementally (each
+   batch upserting the rows of every ancestor of its units too, measured by replaying
+   the same batches into a scratch period both ways).
+
+Writes `bench-results/aggregation.json` (repository root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+from forbedring_aggregation import repository
+from forbedring_aggregation import testing as synth
+from forbedring_aggregation.domain.scoring import add_into, tally
+from forbedring_aggregation.domain.snapshot import PeriodUnit, UnitCounters, build_snapshot
+from forbedring_aggregation.service import layout_of
+from forbedring_aggregation.settings import AggregationSettings
+from forbedring_chassis.db import make_engine, make_sessions
+from forbedring_chassis.testing import (
+    REPO_ROOT,
+    create_database,
+    drop_database,
+    free_port,
+    locate_infrastructure,
+    plain_url,
+    service_environment,
+    unique_name,
+)
+from forbedring_chassis.topic_admin import apply_topics, load_topics
+from forbedring_contracts import topics
+
+
+async def _counted(database_url: str, period_id: str) -> int:
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        value = await connection.fetchval(
+            "SELECT coalesce(sum(respondents), 0) FROM unit_counts WHERE period_id = $1",
+            period_id,
+        )
+        return int(value)
+    finally:
+        await connection.close()
+
+
+async def _bare_read(servers: str, topic: str, expected: int) -> float:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=servers,
+        auto_offset_reset="earliest",
+        group_id=unique_name("bare"),
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        started = time.perf_counter()
+        seen = 0
+        while seen < expected:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for records in batch.values():
+                for record in records:
+                    json.loads(record.value)
+                    seen += 1
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+async def _wait_for_finalized(servers: str, topic: str, period_id: str) -> float:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=servers, auto_offset_reset="latest", group_id=unique_name("fin")
+    )
+    await consumer.start()
+    try:
+        while not consumer.assignment():  # noqa: ASYNC110 - aiokafka has no event for it
+            await asyncio.sleep(0.05)
+        await consumer.seek_to_end()
+        return await _poll_finalized(consumer, period_id)
+    finally:
+        await consumer.stop()
+
+
+async def _poll_finalized(consumer: AIOKafkaConsumer, period_id: str) -> float:
+    while True:
+        batch = await consumer.getmany(timeout_ms=500)
+        for records in batch.values():
+            for record in records:
+                if json.loads(record.value).get("period_id") == period_id:
+                    return time.perf_counter()
+
+
+async def _ancestors(
+    database_url: str, opened: Any, events: list[Any], batch: int
+) -> dict[str, float]:
+    """On-demand tree sums vs incremental ancestor upserts, at this scale."""
+    engine = make_engine(AggregationSettings(database_url=database_url).database_url)
+    sessions = make_sessions(engine)
+    layout = layout_of(opened.questionnaire)
+    parent = {u.unit_id: u.parent_id for u in opened.units}
+    units = [PeriodUnit(u.unit_id, u.parent_id, u.eligible) for u in opened.units]
+    out: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        async with sessions() as session:
+            counts = await repository.unit_counters(session, period_id=opened.period_id)
+        read = time.perf_counter() - started
+        build_snapshot(
+            period_id=opened.period_id,
+            units=units,
+            layout=layout,
+            k=opened.k,
+            sensitive_k=opened.sensitive_k,
+            counters={u: UnitCounters(n, v or ()) for u, (n, v) in counts.items()},
+            indicators=AggregationSettings(database_url=database_url).indicators,
+        )
+        out["on_demand_read_s"] = round(read, 3)
+        out["on_demand_read_sum_and_snapshot_s"] = round(time.perf_counter() - started, 3)
+
+        for mode in ("leaves_only", "with_ancestors"):
+            scratch = unique_name(f"scratch_{mode}")
+            rows = 0
+            elapsed = 0.0
+            for first in range(0, len(events), batch):
+                deltas: dict[str, list[int]] = {}
+                for event in events[first : first + batch]:
+                    vector = tally(layout, event.answers)
+                    unit: str | None = event.unit_id
+                    while unit is not None:
+                        add_into(deltas.setdefault(unit, layout.zeros()), vector)
+                        unit = parent[unit] if mode == "with_ancestors" else None
+                rows += len(deltas)
+                started = time.perf_counter()
+                async with sessions() as session, session.begin():
+                    await repository.add_counts(
+                        session,
+                        [repository.CountDelta(scratch, u, 1, v) for u, v in deltas.items()],
+                    )
+                elapsed += time.perf_counter() - started
+            out[f"{mode}_upsert_s"] = round(elapsed, 3)
+            out[f"{mode}_rows_upserted"] = rows
+    finally:
+        await engine.dispose()
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--responses", type=int, default=200_000)
+    parser.add_argument("--units", type=int, default=5_000)
+    parser.add_argument("--batch", type=int, default=10_000, help="AGGREGATION_BATCH_MAX_RECORDS")
+    parser.add_argument("--skip-ancestors", action="store_true")
+    args = parser.parse_args()
+
+    infra = locate_infrastructure()
+    servers = infra.kafka_bootstrap_servers
+    prefix = f"bench-{unique_name('agg')}."
+    await apply_topics(servers, load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix))
+    database = unique_name("bench_aggregation")
+    database_url = await create_database(infra.database_url, database)
+
+    rng = random.Random(2026)
+    q = synth.questionnaire(scale_items=36, factors=8, yes_no=4)
+    # --units counts every unit of the tree: inner units (levels of fan-out 8) and leaves
+    inner = len(synth.unit_tree(args.units, fan_out=8)) - args.units
+    tree = synth.unit_tree(args.units - inner, fan_out=8)
+    leaves = [u for u, _ in tree if "-L" in u]
+    per_unit = dict.fromkeys(leaves, 0)
+    for _ in range(args.responses):
+        per_unit[rng.choice(leaves)] += 1
+    period = unique_name("period")
+    opened = synth.period_opened(period, tree, q)
+    started = time.perf_counter()
+    events = synth.responses(rng, period, q, per_unit)
+    records = synth.encoded([opened, *events])
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    await synth.produce(servers, prefix, records)
+    produced = time.perf_counter() - started
+    value_bytes = sum(len(r.value) for r in records[1:])
+    print(f"produced {len(events)} responses in {produced:.1f}s", file=sys.stderr)
+
+    bare_s = await _bare_read(servers, prefix + topics.RESPONSE_SUBMITTED, len(events))
+    print(f"bare consumer: {bare_s:.1f}s", file=sys.stderr)
+
+    port = free_port()
+    env = {
+        **os.environ,
+        **service_environment(
+            "aggregation",
+            infrastructure=infra,
+            database_url=database_url,
+            topic_prefix=prefix,
+            port=port,
+            consumer_group=unique_name("aggregation"),
+        ),
+        "AGGREGATION_BATCH_MAX_RECORDS": str(args.batch),
+        "AGGREGATION_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is timed
+        [sys.executable, "-m", "forbedring_aggregation"], env=env
+    )
+    result: dict[str, Any] = {}
+    try:
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        while await _counted(database_url, period) < len(events):  # noqa: ASYNC110 - polling
+            await asyncio.sleep(0.2)
+        aggregation_s = time.perf_counter() - started
+        print(f"aggregation: {aggregation_s:.1f}s", file=sys.stderr)
+
+        waiter = asyncio.create_task(
+            _wait_for_finalized(servers, prefix + topics.RESULTS_FINALIZED, period)
+        )
+        await asyncio.sleep(2.0)  # the waiter is positioned at the end of the topic
+        closed_at = time.perf_counter()
+        await synth.produce(servers, prefix, synth.encoded([synth.period_closed(period, per_unit)]))
+        finalize_s = await waiter - closed_at
+        print(f"period-closed -> results-finalized: {finalize_s:.1f}s", file=sys.stderr)
+        result = {
+            "scale": {
+                "responses": len(events),
+                "answers_per_response": len(q.items),
+                "leaf_units": len(leaves),
+                "units_in_tree": len(tree),
+                "message_value_bytes_total": value_bytes,
+                "batch_max_records": args.batch,
+                "full_size": args.responses >= 200_000 and args.units >= 5_000,
+            },
+            "generate_and_encode_s": round(generated, 2),
+            "produce_s": round(produced, 2),
+            "bare_consumer_read_and_json_decode_s": round(bare_s, 2),
+            "bare_rate_per_s": round(len(events) / bare_s),
+            "aggregation_consume_and_count_s": round(aggregation_s, 2),
+            "aggregation_rate_per_s": round(len(events) / aggregation_s),
+            "aggregation_vs_bare_rate": round(bare_s / aggregation_s, 3),
+            "period_closed_to_results_finalized_s": round(finalize_s, 2),
+            "notes": "aggregation timed from its /readyz until every response is counted in "
+            "PostgreSQL (one process, one consumer group member, all 12 partitions); the "
+            "bare consumer only reads and json.loads the same messages.",
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    if not args.skip_ancestors:
+        result["ancestor_totals"] = await _ancestors(database_url, opened, events, args.batch)
+    await drop_database(infra.database_url, database)
+    out = Path(REPO_ROOT) / "bench-results" / "aggregation.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

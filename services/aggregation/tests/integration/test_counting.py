@@ -1,0 +1,117 @@
+"""Counting on the real broker: duplicates once, a SIGKILL mid-stream loses and doubles
+nothing, responses before their period-opened are held and scored when it arrives."""
+
+import asyncio
+import random
+import signal
+from typing import Any
+
+import httpx
+
+from forbedring_aggregation import testing as synth
+from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
+from services.aggregation.tests.integration.conftest import assert_counts_match, counted
+
+Q = synth.questionnaire()
+TREE = synth.unit_tree(12, fan_out=3)
+LEAVES = [u for u, _ in TREE if "-L" in u]
+
+
+async def test_duplicates_are_counted_once_and_early_responses_are_held(
+    aggregation: Any, infrastructure: Infrastructure, private_topic_prefix: str
+) -> None:
+    rng = random.Random(1)
+    period = unique_name("period")
+    per_unit = {u: rng.randint(0, 9) for u in LEAVES}
+    events = synth.responses(rng, period, Q, per_unit)
+    early, late = events[:40], events[40:]
+    records = synth.encoded(early)
+    # Each early record twice (the same event id), then the period, then the rest and
+    # the first 30 of them again.
+    opened = synth.encoded([synth.period_opened(period, TREE, Q)])
+    late_records = synth.encoded(late)
+    async with aggregation() as running:
+        await synth.produce(
+            infrastructure.kafka_bootstrap_servers, private_topic_prefix, records + records
+        )
+
+        async def early_counted() -> bool:
+            return await counted(running.settings.database_url, period) == len(early)
+
+        await eventually(early_counted)
+        await synth.produce(
+            infrastructure.kafka_bootstrap_servers,
+            private_topic_prefix,
+            opened + late_records + late_records[:30] + records[:5],
+        )
+
+        async def all_counted() -> bool:
+            return await counted(running.settings.database_url, period) >= len(events)
+
+        await eventually(all_counted)
+        await asyncio.sleep(1.0)  # anything double would have arrived by now
+        await assert_counts_match(
+            running.settings.database_url, period, Q, synth.ground_truth(Q, events)
+        )
+        live = (await running.client.get(f"/api/v1/periods/{period}/units")).json()
+        by_unit = {u["unit_id"]: u for u in live["units"]}
+        assert by_unit["HF"]["respondents"] == len(events)
+        assert set(by_unit["HF"]) == {
+            "period_id",
+            "unit_id",
+            "respondents",
+            "direct_respondents",
+            "eligible",
+            "k",
+            "reached_k",
+        }, "live state carries counts only, no answer data"
+        leaf = LEAVES[0]
+        assert by_unit[leaf]["reached_k"] == (per_unit[leaf] >= 5)
+        preview = await running.client.get(f"/api/v1/periods/{period}/suppression-preview")
+        assert "HF" in preview.json()["published"]
+
+
+async def test_a_consumer_killed_mid_stream_and_restarted_ends_with_the_ground_truth(
+    launch: Any, databases: Databases, infrastructure: Infrastructure, private_topic_prefix: str
+) -> None:
+    rng = random.Random(2)
+    period = unique_name("period")
+    tree = synth.unit_tree(60, fan_out=4)
+    leaves = [u for u, _ in tree if "-L" in u]
+    per_unit = {u: 0 for u in leaves}
+    for _ in range(20_000):
+        per_unit[rng.choice(leaves)] += 1
+    events = synth.responses(rng, period, Q, per_unit)
+    database_url = await databases.create("aggregation")
+    group = unique_name("aggregation")
+    first = await launch(
+        database_url=database_url,
+        group=group,
+        extra_env={"AGGREGATION_BATCH_MAX_RECORDS": "100"},
+    )
+    await synth.produce(
+        infrastructure.kafka_bootstrap_servers,
+        private_topic_prefix,
+        synth.encoded([synth.period_opened(period, tree, Q), *events]),
+    )
+
+    async def under_way() -> bool:
+        return await counted(database_url, period) >= 2_000
+
+    await eventually(under_way, timeout=60, interval=0.02)
+    first.process.send_signal(signal.SIGKILL)
+    assert first.process.wait(timeout=10) == -signal.SIGKILL
+    at_kill = await counted(database_url, period)
+    assert at_kill < len(events), "the consumer had finished before it was killed"
+
+    second = await launch(database_url=database_url, group=group)
+
+    async def all_counted() -> bool:
+        return await counted(database_url, period) >= len(events)
+
+    await eventually(all_counted, timeout=120)
+    await asyncio.sleep(2.0)  # any redelivery counted twice would show by now
+    await assert_counts_match(database_url, period, Q, synth.ground_truth(Q, events))
+    async with httpx.AsyncClient(base_url=second.url) as client:
+        root = (await client.get(f"/api/v1/periods/{period}/units/HF")).json()
+    assert root["respondents"] == len(events)

@@ -1,0 +1,89 @@
+"""Thin JSON routes: sign-in (chassis OIDC), then one use case each."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, Field
+
+from forbedring_chassis.auth import PrincipalDep
+from forbedring_chassis.runtime import RuntimeDep, SessionDep
+from forbedring_contracts.events import Language
+from forbedring_publication import release, reports
+from forbedring_publication.cache import ReportCache
+from forbedring_publication.clock import Clock
+
+router = APIRouter(prefix="/api/v1/periods/{period_id}", tags=["results"])
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def _cache(request: Request) -> ReportCache:
+    cache: ReportCache = request.app.state.report_cache
+    return cache
+
+
+ClockDep = Annotated[Clock, Depends(_clock)]
+CacheDep = Annotated[ReportCache, Depends(_cache)]
+
+
+class Postpone(BaseModel):
+    until: AwareDatetime = Field(description="The stage's new release time (later than now).")
+
+
+@router.get("/schedule")
+async def get_schedule(
+    period_id: str, principal: PrincipalDep, session: SessionDep
+) -> dict[str, Any]:
+    return await reports.schedule(session, period_id=period_id, person_id=principal.subject)
+
+
+@router.get("/units")
+async def list_units(
+    period_id: str, principal: PrincipalDep, session: SessionDep
+) -> dict[str, Any]:
+    return await reports.unit_list(session, period_id=period_id, person_id=principal.subject)
+
+
+@router.get("/units/{unit_id}/results")
+async def unit_results(
+    period_id: str,
+    unit_id: str,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    cache: CacheDep,
+    lang: Annotated[Language, Query(description="nb, nn or en")] = "nb",
+) -> Response:
+    body = await reports.unit_report(
+        sessions=runtime.sessions,
+        cache=cache,
+        period_id=period_id,
+        unit_id=unit_id,
+        person_id=principal.subject,
+        language=lang,
+    )
+    return Response(body, media_type="application/json")
+
+
+@router.post("/stages/{stage}/postpone")
+async def postpone_stage(
+    period_id: str,
+    stage: Annotated[int, Path(ge=1, le=2, description="1 or 2")],
+    body: Postpone,
+    principal: PrincipalDep,
+    session: SessionDep,
+    clock: ClockDep,
+) -> dict[str, Any]:
+    until: datetime = body.until
+    return await release.postpone_stage(
+        session,
+        period_id=period_id,
+        stage=1 if stage == 1 else 2,
+        until=until,
+        person_id=principal.subject,
+        now=clock.now(),
+    )

@@ -1,0 +1,141 @@
+"""All SQL of the publication service."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from forbedring_publication.models import DirectoryUnit, Period, RoleRow, UnitResultRow
+
+
+async def lock_period(session: AsyncSession, *, period_id: str) -> Period:
+    """The period's row, created if new, locked until the transaction ends: the consumers
+    of one period's events apply them one at a time, so completeness is decided once."""
+    await session.exec(
+        pg_insert(Period)
+        .values(period_id=period_id, complete=False)
+        .on_conflict_do_nothing(index_elements=["period_id"])
+    )
+    period = (
+        await session.exec(
+            select(Period)
+            .where(Period.period_id == period_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    return period
+
+
+async def get_period(session: AsyncSession, *, period_id: str) -> Period | None:
+    return (await session.exec(select(Period).where(Period.period_id == period_id))).first()
+
+
+async def save_unit_result(
+    session: AsyncSession, *, period_id: str, unit_id: str, published: bool, value: bytes
+) -> None:
+    statement = pg_insert(UnitResultRow).values(
+        period_id=period_id, unit_id=unit_id, published=published, value=value
+    )
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=["period_id", "unit_id"],
+            set_={"published": statement.excluded.published, "value": statement.excluded.value},
+        )
+    )
+
+
+async def unit_result_values(session: AsyncSession, *, period_id: str) -> list[tuple[str, bytes]]:
+    rows = await session.exec(
+        select(UnitResultRow.unit_id, UnitResultRow.value).where(
+            UnitResultRow.period_id == period_id
+        )
+    )
+    return [(unit_id, bytes(value)) for unit_id, value in rows.all()]
+
+
+async def count_unit_results(session: AsyncSession, *, period_id: str) -> int:
+    found = await session.exec(
+        select(func.count()).select_from(UnitResultRow).where(UnitResultRow.period_id == period_id)
+    )
+    return int(found.one())
+
+
+async def get_unit_result(
+    session: AsyncSession, *, period_id: str, unit_id: str
+) -> UnitResultRow | None:
+    return (
+        await session.exec(
+            select(UnitResultRow).where(
+                UnitResultRow.period_id == period_id, UnitResultRow.unit_id == unit_id
+            )
+        )
+    ).first()
+
+
+async def unit_result_exists(session: AsyncSession, *, period_id: str, unit_id: str) -> bool:
+    found = await session.exec(
+        select(UnitResultRow.unit_id).where(
+            UnitResultRow.period_id == period_id, UnitResultRow.unit_id == unit_id
+        )
+    )
+    return found.first() is not None
+
+
+async def list_unit_results(session: AsyncSession, *, period_id: str) -> Sequence[UnitResultRow]:
+    return (
+        await session.exec(
+            select(UnitResultRow)
+            .where(UnitResultRow.period_id == period_id)
+            .order_by(col(UnitResultRow.unit_id))
+        )
+    ).all()
+
+
+async def replace_directory(
+    session: AsyncSession,
+    *,
+    period_id: str,
+    units: Sequence[DirectoryUnit],
+    roles: Sequence[RoleRow],
+) -> None:
+    await session.exec(delete(DirectoryUnit).where(col(DirectoryUnit.period_id) == period_id))
+    await session.exec(delete(RoleRow).where(col(RoleRow.period_id) == period_id))
+    session.add_all(units)
+    session.add_all(roles)
+    await session.flush()
+
+
+async def directory_units(session: AsyncSession, *, period_id: str) -> dict[str, DirectoryUnit]:
+    rows = await session.exec(select(DirectoryUnit).where(DirectoryUnit.period_id == period_id))
+    return {unit.unit_id: unit for unit in rows.all()}
+
+
+async def roles_of(session: AsyncSession, *, period_id: str, person_id: str) -> frozenset[str]:
+    rows = await session.exec(
+        select(RoleRow.role).where(RoleRow.period_id == period_id, RoleRow.person_id == person_id)
+    )
+    return frozenset(rows.all())
+
+
+async def lock_due_periods(session: AsyncSession, *, now: datetime) -> Sequence[Period]:
+    """Complete periods with a stage due, locked; rows another replica is releasing are
+    skipped (it commits the release, after which they are no longer due)."""
+    stage_1_due = and_(col(Period.stage_1_released_at).is_(None), col(Period.stage_1_at) <= now)
+    stage_2_due = and_(
+        col(Period.stage_1_released_at).is_not(None),
+        col(Period.stage_2_released_at).is_(None),
+        col(Period.stage_2_at) <= now,
+    )
+    return (
+        await session.exec(
+            select(Period)
+            .where(col(Period.complete), or_(stage_1_due, stage_2_due))
+            .order_by(col(Period.period_id))
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    ).all()

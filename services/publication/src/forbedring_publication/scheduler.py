@@ -1,0 +1,55 @@
+"""Releases due stages. Safe with several replicas and across restarts: due periods are
+locked with FOR UPDATE SKIP LOCKED and a stage's release time is committed together
+with its results-released event (outbox), so a stage is released exactly once. The
+clock is injectable; tests call `tick()` with a settable clock."""
+
+import asyncio
+from collections.abc import Callable
+
+from forbedring_chassis.db import Sessions, unit_of_work
+from forbedring_chassis.logging import get_logger
+from forbedring_publication import release
+from forbedring_publication.cache import ReportCache
+from forbedring_publication.clock import Clock
+
+log = get_logger(__name__)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        sessions: Sessions,
+        clock: Clock,
+        cache: ReportCache,
+        topic_prefix: str,
+        interval_s: float,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._cache = cache
+        self._topic_prefix = topic_prefix
+        self._interval_s = interval_s
+        self._wake = wake
+
+    async def tick(self) -> list[release.Released]:
+        async with unit_of_work(self._sessions) as session:
+            released = await release.release_due(
+                session, now=self._clock.now(), topic_prefix=self._topic_prefix
+            )
+        if released:
+            self._wake()
+            for period_id in sorted({r.period_id for r in released}):
+                await self._cache.invalidate_period(period_id)
+        return released
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("publication.scheduler.tick_failed")
+            await asyncio.sleep(self._interval_s)

@@ -1,0 +1,323 @@
+"""The publication service on the real broker, PostgreSQL and Redis, in this process, on
+private topics; events are produced to the broker the way the other services send them
+(the contracts' envelope), and tokens are signed by a test issuer."""
+
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
+from forbedring_contracts import envelope, topics
+from forbedring_contracts.events import (
+    DirectoryUpdated,
+    Event,
+    Factor,
+    FactorResult,
+    Item,
+    PeriodOpened,
+    PublishedUnitResults,
+    Questionnaire,
+    ResultsFinalized,
+    RoleAssignment,
+    ScaleDistribution,
+    ScaleItemResult,
+    SuppressedUnitResults,
+    Texts,
+    UnitInScope,
+    results_checksum,
+)
+from forbedring_publication.app import create_app
+from forbedring_publication.cache import ReportCache
+from forbedring_publication.clock import SettableClock
+from forbedring_publication.release import Released
+from forbedring_publication.scheduler import Scheduler
+from forbedring_publication.settings import PublicationSettings
+
+ISSUER = DevelopmentIssuer(issuer="https://issuer.test", audience="forbedring")
+FINALIZED_AT = datetime(2026, 3, 16, 7, 0, tzinfo=UTC)
+STAGE_1_DELAY = timedelta(days=1)
+STAGE_2_DELAY = timedelta(days=7)
+
+# Who is who in every test period. "employee" holds no role; "anonymous" sends no token.
+PEOPLE = {
+    "employee": "E-EMP",
+    "leader": "E-LEAD",
+    "safety_rep": "E-SAFE",
+    "union_rep": "E-UNION",
+    "hr_admin": "E-HR",
+}
+ROLES = ("anonymous", "impostor", *PEOPLE)
+# "impostor": a well-formed token for the leader, signed by a key the service does not trust.
+IMPOSTOR = DevelopmentIssuer(issuer=ISSUER.issuer, audience="forbedring")
+
+# The suppressed unit's true numbers, known to the test only: none may ever be served.
+SECRET_NUMBERS = ("73.21", "41.67", "7321", "4167")
+
+
+def token(role: str) -> dict[str, str]:
+    if role == "anonymous":
+        return {}
+    if role == "impostor":
+        return {"Authorization": f"Bearer {IMPOSTOR.issue(PEOPLE['leader'])}"}
+    return {"Authorization": f"Bearer {ISSUER.issue(PEOPLE[role])}"}
+
+
+@dataclass
+class Org:
+    """HF (enterprise) > K (clinic) > S-PUB (published), S-SMALL (suppressed: 3 answered,
+    mean 73.21 and 41.67 % positive, which aggregation knows and never sends)."""
+
+    period_id: str
+    opened: PeriodOpened
+    directory: DirectoryUpdated
+    results: list[PublishedUnitResults | SuppressedUnitResults]
+    finalized: ResultsFinalized
+    events: list[Event] = field(default_factory=list)
+
+
+def _published(period_id: str, unit_id: str, respondents: int, mean: float) -> PublishedUnitResults:
+    return PublishedUnitResults(
+        published=True,
+        period_id=period_id,
+        unit_id=unit_id,
+        respondents=respondents,
+        eligible=respondents + 4,
+        factors=(
+            FactorResult(factor_id="sc", scored=respondents, mean=mean, percent_positive=80.0),
+        ),
+        items=(
+            ScaleItemResult(
+                kind="scale",
+                item_id="sc1",
+                distribution=ScaleDistribution(
+                    strongly_disagree=0,
+                    disagree=0,
+                    neither=1,
+                    agree=respondents - 2,
+                    strongly_agree=1,
+                    dont_know=0,
+                ),
+                valid=respondents,
+                mean=mean,
+                percent_agree=80.0,
+            ),
+        ),
+        withheld_items=(),
+        withheld_items_included_in=None,
+        indicators=(),
+    )
+
+
+def an_org(*, stage_1_delay: timedelta = STAGE_1_DELAY) -> Org:
+    period_id = unique_name("period")
+    units = (
+        UnitInScope(unit_id="HF", parent_id=None, name="Helse Test HF", level="1", eligible=0),
+        UnitInScope(unit_id="K", parent_id="HF", name="Klinikk", level="2.1", eligible=0),
+        UnitInScope(unit_id="S-PUB", parent_id="K", name="Sengepost stor", level="3", eligible=24),
+        UnitInScope(unit_id="S-SMALL", parent_id="K", name="Liten post", level="3", eligible=4),
+    )
+    texts = Texts(nb="Sikkerhet", nn="Tryggleik", en="Safety")
+    opened = PeriodOpened(
+        period_id=period_id,
+        organisation_id="test",
+        name="ForBedring test",
+        opens_at=FINALIZED_AT - timedelta(weeks=7),
+        closes_at=FINALIZED_AT - timedelta(weeks=1),
+        questionnaire_version="t.1",
+        questionnaire=Questionnaire(
+            factors=(Factor(factor_id="sc", name=texts),),
+            items=(
+                Item(
+                    item_id="sc1",
+                    kind="scale",
+                    factor_id="sc",
+                    reverse_scored=False,
+                    sensitive=False,
+                    text=texts,
+                ),
+            ),
+        ),
+        k=5,
+        sensitive_k=10,
+        stage_1_delay=stage_1_delay,
+        stage_2_delay=STAGE_2_DELAY,
+        plan_deadline=FINALIZED_AT.date() + timedelta(days=100),
+        units=units,
+    )
+    directory = DirectoryUpdated(
+        period_id=period_id,
+        units=tuple(units),
+        roles=tuple(
+            RoleAssignment(
+                person_id=PEOPLE[role],
+                unit_id=unit,
+                role=role,  # type: ignore[arg-type]
+                name=f"Person {role}",
+                email=f"{role.replace('_', '.')}@example.org",
+                language="nb",
+            )
+            for role, unit in (
+                ("leader", "S-PUB"),
+                ("safety_rep", "K"),
+                ("union_rep", "S-SMALL"),
+                ("hr_admin", "HF"),
+            )
+        ),
+    )
+    results: list[PublishedUnitResults | SuppressedUnitResults] = [
+        _published(period_id, "HF", 40, 79.5),
+        _published(period_id, "K", 28, 80.5),
+        _published(period_id, "S-PUB", 20, 81.25),
+        SuppressedUnitResults(
+            published=False,
+            period_id=period_id,
+            unit_id="S-SMALL",
+            reason="too_few_respondents",
+            included_in="K",
+        ),
+    ]
+    finalized = ResultsFinalized(
+        period_id=period_id,
+        unit_count=len(results),
+        published_count=3,
+        checksum=results_checksum([(r.unit_id, r.model_dump_json().encode()) for r in results]),
+        finalized_at=FINALIZED_AT,
+    )
+    return Org(period_id, opened, directory, results, finalized)
+
+
+def mine(released: Sequence[Released], period_id: str) -> list[Released]:
+    """The releases of one test's period (the session's topics carry other tests' too)."""
+    return [r for r in released if r.period_id == period_id]
+
+
+@dataclass
+class Publication:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: PublicationSettings
+    clock: SettableClock
+
+    @property
+    def cache(self) -> ReportCache:
+        cache: ReportCache = self.app.state.report_cache
+        return cache
+
+    @property
+    def scheduler(self) -> Scheduler:
+        scheduler: Scheduler = self.app.state.scheduler
+        return scheduler
+
+    async def get(self, path: str, role: str) -> httpx.Response:
+        return await self.client.get(path, headers=token(role))
+
+    async def post(self, path: str, role: str, body: dict[str, Any]) -> httpx.Response:
+        return await self.client.post(path, headers=token(role), json=body)
+
+    async def schedule(self, period_id: str) -> dict[str, Any]:
+        reply = await self.get(f"/api/v1/periods/{period_id}/schedule", "hr_admin")
+        if reply.status_code == 404:
+            return {}
+        assert reply.status_code == 200, reply.text
+        body: dict[str, Any] = reply.json()
+        return body
+
+    async def wait_until(self, period_id: str, probe: Callable[[dict[str, Any]], bool]) -> None:
+        async def ready() -> bool:
+            return probe(await self.schedule(period_id))
+
+        await eventually(ready, timeout=60)
+
+
+@pytest.fixture
+async def publication(
+    infrastructure: Infrastructure, topic_prefix: str, databases: Databases
+) -> Callable[..., Any]:
+    """`async with publication() as running`: the service in this process with a
+    settable clock; the scheduler runs only when a test calls `tick()`, unless enabled."""
+
+    @asynccontextmanager
+    async def start(
+        *, database_url: str | None = None, scheduler_enabled: bool = False, **extra: Any
+    ) -> AsyncIterator[Publication]:
+        settings = PublicationSettings(
+            database_url=database_url or await databases.create("publication"),
+            kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+            kafka_topic_prefix=topic_prefix,
+            redis_url=infrastructure.redis_url,
+            consumer_group=unique_name("publication"),
+            scheduler_enabled=scheduler_enabled,
+            scheduler_interval_s=0.05,
+            outbox_poll_interval_s=0.05,
+            **extra,
+        )
+        clock = SettableClock(FINALIZED_AT - timedelta(hours=1))
+        verifier = TokenVerifier(issuers={ISSUER.issuer: ISSUER.keys()}, audience="forbedring")
+        app = create_app(settings, clock=clock, verifier=verifier)
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://pub") as client:
+                yield Publication(app, client, settings, clock)
+
+    return start
+
+
+@pytest.fixture
+async def produce(
+    infrastructure: Infrastructure, topic_prefix: str
+) -> AsyncIterator[Callable[[Sequence[Event]], Any]]:
+    """Send events to the real broker exactly as a producing service would."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_idempotence=True
+    )
+    await producer.start()
+
+    async def send(events: Sequence[Event]) -> None:
+        for event in events:
+            record = envelope.encode(event)
+            await producer.send_and_wait(
+                topic_prefix + record.topic,
+                record.value,
+                key=record.key,
+                headers=record.headers,
+                timestamp_ms=record.timestamp_ms,
+            )
+
+    yield send
+    await producer.stop()
+
+
+async def released_events(
+    infrastructure: Infrastructure, prefix: str, period_id: str, *, settle_s: float = 2.0
+) -> list[dict[str, Any]]:
+    """Every results-released body for `period_id`, once nothing new came for `settle_s`."""
+    consumer = AIOKafkaConsumer(
+        prefix + topics.RESULTS_RELEASED,
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=unique_name("reader"),
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        quiet = 0.0
+        waited = 0.0
+        while waited < 60 and quiet < settle_s:
+            batch = await consumer.getmany(timeout_ms=250)
+            waited += 0.25
+            fresh = [json.loads(r.value) for records in batch.values() for r in records]
+            found.extend(fresh)
+            quiet = 0.0 if fresh else quiet + 0.25
+    finally:
+        await consumer.stop()
+    return [body for body in found if body["period_id"] == period_id]

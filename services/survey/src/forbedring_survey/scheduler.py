@@ -1,0 +1,105 @@
+"""Time-based work: open due periods, close due periods, release groups of responses,
+send participation counts. Safe with several replicas:
+
+- opening locks due periods with `FOR UPDATE SKIP LOCKED`: a replica skips what another
+  is opening and, once that commits, the period is no longer due;
+- closing and releasing take the period's release lock (a transaction advisory lock);
+  a second replica closing the same period waits, then finds it closed;
+- participation counts are sent under the same lock, recorded per unit in the database.
+
+The clock is injectable (`Clock`); tests drive `tick()` with a settable clock.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import timedelta
+
+from forbedring_chassis.db import Sessions, unit_of_work
+from forbedring_chassis.logging import get_logger
+from forbedring_survey import participation, periods, release, repository
+from forbedring_survey.clock import Clock
+from forbedring_survey.errors import Conflict
+from forbedring_survey.settings import SurveySettings
+
+log = get_logger(__name__)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        sessions: Sessions,
+        clock: Clock,
+        settings: SurveySettings,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._settings = settings
+        self._wake = wake
+
+    @property
+    def _prefix(self) -> str:
+        return self._settings.kafka_topic_prefix
+
+    async def tick(self) -> None:
+        """Do whatever is due now, each piece in its own transaction."""
+        now = self._clock.now()
+        async with unit_of_work(self._sessions) as session:
+            for period in await repository.lock_due_periods(session, status="scheduled", now=now):
+                await periods.open_period(
+                    session, period=period, now=now, topic_prefix=self._prefix
+                )
+        async with unit_of_work(self._sessions) as session:
+            due = [
+                p.id
+                for p in await repository.list_periods(session)
+                if p.status == "open" and p.closes_at <= now
+            ]
+        for period_id in due:
+            try:
+                async with unit_of_work(self._sessions) as session:
+                    await periods.close_period(
+                        session, period_id=period_id, now=now, topic_prefix=self._prefix
+                    )
+            except Conflict:
+                pass  # another replica closed it first
+        async with unit_of_work(self._sessions) as session:
+            open_ids = await repository.open_period_ids(session)
+        for period_id in open_ids:
+            async with unit_of_work(self._sessions) as session:
+                if not await repository.lock_release(session, period_id=period_id, wait=False):
+                    continue
+                current = await repository.get_period(session, period_id=period_id)
+                if current is None or current.status != "open":
+                    continue
+                await release.release_ready(
+                    session, period=current, today=now.date(), topic_prefix=self._prefix
+                )
+                await participation.send_changes(
+                    session,
+                    period_id=period_id,
+                    now=now,
+                    min_interval=timedelta(seconds=self._settings.participation_interval_s),
+                    topic_prefix=self._prefix,
+                )
+        self._wake()
+
+    async def run(self) -> None:
+        """The background loop (started by the app's lifespan). When cancelled at
+        shutdown it does one last tick, so groups already complete leave now rather than
+        at the next start."""
+        try:
+            while True:
+                try:
+                    await self.tick()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("survey.scheduler.tick_failed")
+                await asyncio.sleep(self._settings.scheduler_interval_s)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.tick(), timeout=self._settings.shutdown_grace_s)
+            raise

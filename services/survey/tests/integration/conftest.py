@@ -1,0 +1,134 @@
+"""The survey service in this process on a fresh database and private topics, with a
+settable clock and the scheduler driven by hand (`harness.tick()`)."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from asgi_lifespan import LifespanManager
+
+from forbedring_chassis.runtime import Runtime
+from forbedring_chassis.testing import Databases, Infrastructure, plain_url, unique_name
+from forbedring_contracts import topics
+from forbedring_survey.app import create_app
+from forbedring_survey.clock import SettableClock
+from forbedring_survey.scheduler import Scheduler
+from forbedring_survey.settings import SurveySettings
+from forbedring_survey.testing import HR_ADMIN, SurveyApi
+
+SURVEY_TOPICS = (
+    topics.PERIOD_OPENED,
+    topics.DIRECTORY_UPDATED,
+    topics.RESPONSE_SUBMITTED,
+    topics.PARTICIPATION_CHANGED,
+    topics.PERIOD_CLOSED,
+)
+
+
+@dataclass
+class Harness:
+    api: SurveyApi
+    clock: SettableClock
+    settings: SurveySettings
+    runtime: Runtime
+    topic_prefix: str
+    infrastructure: Infrastructure
+
+    def scheduler(self) -> Scheduler:
+        return Scheduler(
+            sessions=self.runtime.sessions,
+            clock=self.clock,
+            settings=self.settings,
+            wake=self.runtime.relay.wake,
+        )
+
+    async def tick(self) -> None:
+        await self.scheduler().tick()
+
+    async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        connection = await asyncpg.connect(plain_url(self.settings.database_url))
+        try:
+            rows: list[asyncpg.Record] = await connection.fetch(query, *args)
+            return rows
+        finally:
+            await connection.close()
+
+    async def events(self, *names: str, expect: int, timeout_s: float = 20.0) -> list[Any]:
+        """Every record on the survey topics `names` (all when none), from the start,
+        once at least `expect` have arrived (or after `timeout_s`)."""
+        consumer = AIOKafkaConsumer(
+            *(self.topic_prefix + n for n in (names or SURVEY_TOPICS)),
+            bootstrap_servers=self.infrastructure.kafka_bootstrap_servers,
+            auto_offset_reset="earliest",
+            group_id=unique_name("reader"),
+        )
+        await consumer.start()
+        found: list[Any] = []
+        try:
+            loops = int(timeout_s / 0.5)
+            for _ in range(loops):
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(records)
+                if len(found) >= expect:
+                    # a little longer, to see any surplus
+                    for records in (await consumer.getmany(timeout_ms=1000)).values():
+                        found.extend(records)
+                    break
+        finally:
+            await consumer.stop()
+        return found
+
+
+def survey_settings(
+    infrastructure: Infrastructure, database_url: str, topic_prefix: str, **overrides: Any
+) -> SurveySettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
+        "kafka_topic_prefix": topic_prefix,
+        "redis_url": infrastructure.redis_url,
+        "dev_issuer_enabled": True,
+        "hr_admins": [HR_ADMIN],
+        "scheduler_enabled": False,
+        "participation_interval_s": 0,
+        **overrides,
+    }
+    return SurveySettings(**values)
+
+
+@pytest.fixture
+async def harness(
+    infrastructure: Infrastructure, databases: Databases, private_topic_prefix: str
+) -> AsyncIterator[Harness]:
+    settings = survey_settings(
+        infrastructure, await databases.create("survey"), private_topic_prefix
+    )
+    clock = SettableClock(datetime.now(UTC))
+    app = create_app(settings, clock=clock)
+    # A generous shutdown: the producer may still be waiting for a fresh topic's leader.
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=180) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://survey") as client:
+            yield Harness(
+                api=SurveyApi(client),
+                clock=clock,
+                settings=settings,
+                runtime=app.state.runtime,
+                topic_prefix=private_topic_prefix,
+                infrastructure=infrastructure,
+            )
+
+
+async def open_period(harness: Harness, organisation: dict[str, Any], **fields: Any) -> str:
+    """Create a period opening now on the harness clock, import, tick it open."""
+    period = await harness.api.create_period(opens_at=harness.clock.now(), **fields)
+    reply = await harness.api.import_json(period["id"], organisation)
+    assert reply.status_code == 201, reply.text
+    await harness.tick()
+    assert (await harness.api.period(period["id"]))["status"] == "open"
+    return str(period["id"])
