@@ -34,6 +34,25 @@ def test_the_stack_serves_every_service_through_the_proxy_and_stops_cleanly(
         assert "/survey/openapi.json" in docs.text
         assert httpx.get(f"http://127.0.0.1:{proxy}/survey/openapi.json").status_code == 200
         assert httpx.get(f"http://127.0.0.1:{proxy}/mail/").status_code == 200, "the mail sink"
+
+        # The demo hospital is loaded and its period open: a demo employee signs in through
+        # the proxy and has an invitation for their unit.
+        assert "demo-leader" in up.stdout
+        assert "demo-hr-admin" in up.stdout
+        login = httpx.post(
+            f"http://127.0.0.1:{proxy}/survey/dev-login",
+            json={"employee_id": "demo-employee"},
+            timeout=10,
+        )
+        assert login.status_code == 200, login.text
+        token = login.json()["access_token"]
+        invitations = httpx.get(
+            f"http://127.0.0.1:{proxy}/survey/api/v1/me/invitations",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert invitations.status_code == 200, invitations.text
+        assert [i["unit_name"] for i in invitations.json()] == ["Sengepost 3B"]
     finally:
         down = subprocess.run([str(STACK), "down"], env=env, capture_output=True, text=True)
     assert down.returncode == 0, down.stderr

@@ -34,14 +34,41 @@ database_url_for() {  # the admin URL with the service's own database name
   echo "${DATABASE_URL%/*}/forbedring_$1"
 }
 
+# The local stack is a development stack: every service trusts one development issuer
+# (demo sign-in without a password), whose key is made once and shared so a token from
+# one service's /dev-login is valid at all of them.
+dev_issuer_key() {
+  local key="$STATE/dev-issuer.pem"
+  if [[ ! -s "$key" ]]; then
+    "$ROOT/.venv/bin/python" - "$key" <<'PY'
+import os, sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, pem); os.close(fd)
+PY
+  fi
+  cat "$key"
+}
+
+service_env() {  # the environment a service (or its command-line tools) runs with
+  local svc=$1 upper=${1^^}
+  echo "${upper}_DATABASE_URL=$(database_url_for "$svc")"
+  echo "${upper}_KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS"
+  echo "${upper}_REDIS_URL=$REDIS_URL"
+  echo "${upper}_HTTP_PORT=${PORTS[$svc]}"
+  echo "${upper}_DEV_ISSUER_ENABLED=true"
+  echo "${upper}_DEV_ISSUER_URL=http://127.0.0.1:$PROXY_PORT/dev-issuer"
+}
+
 start_service() {
-  local svc=$1 port=${PORTS[$1]} upper=${1^^}
+  local svc=$1 upper=${1^^}
   local pidfile="$RUN/$svc.pid"
   if running "$pidfile"; then echo "$svc: already running"; return; fi
-  env "${upper}_DATABASE_URL=$(database_url_for "$svc")" \
-      "${upper}_KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS" \
-      "${upper}_REDIS_URL=$REDIS_URL" \
-      "${upper}_HTTP_PORT=$port" \
+  local -a vars; mapfile -t vars < <(service_env "$svc")
+  env "${vars[@]}" "${upper}_DEV_ISSUER_PRIVATE_KEY=$(dev_issuer_key)" \
       nohup "$ROOT/.venv/bin/python" -m "forbedring_$svc" >>"$LOGS/$svc.log" 2>&1 &
   echo $! >"$pidfile"
 }
@@ -92,6 +119,7 @@ up() {
   if running "$RUN/nginx.pid"; then nginx -c "$STATE/nginx/nginx.conf" -s reload
   else nginx -c "$STATE/nginx/nginx.conf"; fi
   for svc in "${SERVICES[@]}"; do wait_ready "$svc"; done
+  load_demo
   cat <<MSG
 
 Forbedring is running (all five services report ready):
@@ -101,9 +129,18 @@ Forbedring is running (all five services report ready):
   actionplan    http://127.0.0.1:$PROXY_PORT/actionplan/docs
   notification  http://127.0.0.1:$PROXY_PORT/notification/docs
   mail (sink)   http://127.0.0.1:$PROXY_PORT/mail/
+Sign in (development, no password): http://127.0.0.1:$PROXY_PORT/survey/dev-login
+  with demo-employee, demo-leader, demo-safety-rep or demo-hr-admin (list above)
 Health: /<service>/readyz   Metrics: /<service>/metrics   Logs: $LOGS
 Stop everything with: make down
 MSG
+}
+
+load_demo() {
+  [[ "${FORBEDRING_DEMO:-1}" == "0" ]] && return
+  local -a vars; mapfile -t vars < <(service_env survey)
+  echo "loading the demo hospital (about 12,000 employees) and opening a survey period"
+  env "${vars[@]}" "$ROOT/.venv/bin/python" -m forbedring_survey.cli load-demo --wait-open 60
 }
 
 down() {

@@ -5,22 +5,29 @@
     python -m forbedring_survey.cli import --period PERIOD_ID units.csv people.csv \
         assignments.csv roles.csv
     python -m forbedring_survey.cli import --period PERIOD_ID organisation.json
+    python -m forbedring_survey.cli load-demo [--wait-open 60]
 
 `import` replaces the period's organisation, all or nothing, exactly as the API does: on
 refusal it prints every problem (file, row, reason) and stores nothing. The period must
 not have opened yet. Exit codes: 0 imported, 1 refused or not possible, 2 bad usage.
+
+`load-demo` (used by `make up`) creates a period opening now with the generated demo
+hospital (about 12,000 people) unless the organisation already has a period, then waits
+until the running survey service's scheduler has opened it.
 """
 
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from forbedring_chassis.db import make_engine, make_sessions, unit_of_work
 from forbedring_chassis.migrations import upgrade_to_head
-from forbedring_survey import periods
+from forbedring_survey import periods, repository
+from forbedring_survey.domain.demo_hospital import DEMO_ACCOUNTS, generate_demo_hospital
 from forbedring_survey.domain.org_import import Organisation, parse_csv_files, parse_json
 from forbedring_survey.errors import SurveyError
 from forbedring_survey.settings import SurveySettings
@@ -93,6 +100,68 @@ async def import_files(*, settings: SurveySettings, period_id: str, files: Seque
     return EXIT_OK
 
 
+async def load_demo(*, settings: SurveySettings, wait_open_s: float) -> int:
+    await asyncio.to_thread(
+        upgrade_to_head, database_url=settings.database_url, package="forbedring_survey"
+    )
+    engine = make_engine(settings.database_url, pool_size=1)
+    sessions = make_sessions(engine)
+    try:
+        async with unit_of_work(sessions) as session:
+            existing = [
+                p
+                for p in await repository.list_periods(session)
+                if p.organisation_id == settings.organisation_id
+            ]
+        if existing:
+            period_id = existing[-1].id
+            print(f"Demo already loaded: period {period_id} ({existing[-1].status}).")
+        else:
+            started = time.monotonic()
+            now = datetime.now(UTC)
+            async with unit_of_work(sessions) as session:
+                period = await periods.create_period(
+                    session,
+                    organisation_id=settings.organisation_id,
+                    name=f"ForBedring {now.year} (demo)",
+                    opens_at=now,
+                    questionnaire_version="2026.1",
+                )
+                invitations = await periods.import_organisation(
+                    session, period_id=period.id, parse=generate_demo_hospital
+                )
+            period_id = period.id
+            print(
+                f"Demo hospital loaded into period {period_id}: {invitations} invitations "
+                f"in {time.monotonic() - started:.1f} s."
+            )
+        deadline = time.monotonic() + wait_open_s
+        while True:
+            async with unit_of_work(sessions) as session:
+                current = await repository.get_period(session, period_id=period_id)
+            status = current.status if current else "missing"
+            if status != "scheduled" or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.5)
+        if wait_open_s > 0 and status == "scheduled":
+            print(
+                f"The period has not opened within {wait_open_s:.0f} s: is the survey "
+                "service (its scheduler) running?",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
+        print(f"Period status: {status}.")
+    except SurveyError as error:
+        print(error.message, file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        await engine.dispose()
+    print("Sign in with one of these employee ids (no password in development):")
+    for account in DEMO_ACCOUNTS:
+        print(f"  {account.employee_id:<18} {account.description}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m forbedring_survey.cli")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,7 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     creating.add_argument("--opens-at", required=True, type=datetime.fromisoformat)
     creating.add_argument("--closes-at", type=datetime.fromisoformat, default=None)
     creating.add_argument("--questionnaire", default="2026.1")
+    demo = commands.add_parser("load-demo", help="load the demo hospital into an open period")
+    demo.add_argument(
+        "--wait-open", type=float, default=0.0, help="seconds to wait for the period to open"
+    )
     args = parser.parse_args(argv)
+    if args.command == "load-demo":
+        return asyncio.run(load_demo(settings=SurveySettings(), wait_open_s=args.wait_open))
     if args.command == "create-period":
         return asyncio.run(
             create_period(
