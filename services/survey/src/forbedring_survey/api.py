@@ -4,11 +4,12 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from forbedring_chassis.auth import PrincipalDep
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
-from forbedring_survey import answering, participation, periods
+from forbedring_survey import answering, participation, periods, research_export
 from forbedring_survey.clock import Clock
 from forbedring_survey.domain.org_import import Organisation, parse_csv_files, parse_json
 from forbedring_survey.domain.questionnaire import (
@@ -162,6 +163,22 @@ async def close_period(
         topic_prefix=runtime.settings.kafka_topic_prefix,
     )
     return PeriodClosedPublic(period_id=period_id, totals=totals)
+
+
+@router.get("/periods/{period_id}/research-export.csv", response_class=Response)
+async def get_research_export(period_id: str, session: SessionDep, _: HrAdminDep) -> Response:
+    """Background variables per unit (closed periods only; units under k left out)."""
+    export = await research_export.research_export(session, period_id=period_id)
+    return Response(
+        export.csv_text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="research-{period_id}.csv"',
+            "X-Units-Included": str(export.units_included),
+            "X-Units-Withheld": str(export.units_withheld),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # --- answering -----------------------------------------------------------------------------

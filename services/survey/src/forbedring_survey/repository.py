@@ -521,6 +521,20 @@ async def store_background(
     )
 
 
+async def background_rows(
+    session: AsyncSession, *, period_id: str
+) -> list[tuple[str, dict[str, str]]]:
+    """(unit, background answers) of every released response, in random-id order."""
+    rows = await (await _conn(session)).execute(
+        text(
+            "SELECT unit_id, answers FROM background_answers WHERE period_id = :p "
+            "ORDER BY unit_id, id"
+        ),
+        {"p": period_id},
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
 async def rewrite_invitations(session: AsyncSession, *, period_id: str, unit_id: str) -> None:
     """Write every invitation row of the unit again, in random order, so that no
     transaction id (`xmin`) or physical position tells when any of them was answered."""
