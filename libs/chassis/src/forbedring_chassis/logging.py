@@ -16,6 +16,9 @@ def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     return event_dict
 
 
+_HANDLER_NAME = "forbedring-json"
+
+
 def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     shared: list[Any] = [
@@ -31,8 +34,25 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    # Libraries log through the standard library; keep them quiet unless they warn.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # Libraries (FastStream, aiokafka, uvicorn) log through the standard library: render
+    # their records as the same JSON lines, and keep them quiet unless they warn.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    handler.name = _HANDLER_NAME
+    root = logging.getLogger()
+    # Replace only our own handler (configure may run once per app in a process); others,
+    # such as pytest's log capture, stay.
+    root.handlers[:] = [h for h in root.handlers if h.name != _HANDLER_NAME] + [handler]
+    root.setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

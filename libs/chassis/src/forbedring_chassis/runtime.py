@@ -5,6 +5,7 @@ lifespan connects, migrates, starts consuming, and on shutdown drains in-flight 
 """
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -62,6 +63,9 @@ def make_broker(settings: ServiceSettings, registry: CollectorRegistry) -> Kafka
         enable_idempotence=True,
         acks="all",
         graceful_timeout=settings.shutdown_grace_s,
+        # Through the standard library, so its lines are JSON like ours; its per-message
+        # "Received"/"Processed" lines are INFO and stay below the root's WARNING.
+        logger=logging.getLogger("faststream"),
         middlewares=[
             KafkaTelemetryMiddleware(),
             KafkaPrometheusMiddleware(registry=registry, app_name=settings.service_name),
