@@ -22,7 +22,7 @@ from opentelemetry import trace
 from prometheus_client import Counter
 from sqlalchemy import column, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_chassis import wire
@@ -175,17 +175,37 @@ def register_consumer(
 async def _record_processed_many(
     session: AsyncSession, *, consumer: str, event_ids: Sequence[str]
 ) -> set[str]:
-    """The ids among `event_ids` the consumer group has not seen before (one statement;
-    the ids travel as one array, so a batch may be larger than a VALUES list allows)."""
+    """The ids among `event_ids` (distinct) the consumer group has not seen before.
+
+    The ids travel as one array, so a batch may be larger than a VALUES list allows.
+    Optimistic: almost every batch is new, and a plain INSERT costs about half of an
+    INSERT ... ON CONFLICT DO NOTHING RETURNING (measured: 3 vs 5.5 us an id, the
+    speculative insertion of every row). Only when the plain INSERT meets an id already
+    there (a redelivery, or another instance during a rebalance) is it rolled back to its
+    savepoint and the batch sorted out with ON CONFLICT."""
     if not event_ids:
         return set()
+    params = {"consumer": consumer, "ids": list(event_ids)}
+    try:
+        async with session.begin_nested():
+            await session.exec(_INSERT_NEW, params=params)  # type: ignore[call-overload]
+    except IntegrityError:
+        pass
+    else:
+        return set(event_ids)
     result = await session.exec(
         _INSERT_PROCESSED,  # type: ignore[call-overload]
-        params={"consumer": consumer, "ids": list(event_ids)},
+        params=params,
     )
     return {row[0] for row in result.all()}
 
 
+_INSERT_NEW = text(
+    """
+    INSERT INTO processed_events (consumer, event_id)
+    SELECT :consumer, unnest(CAST(:ids AS varchar[]))
+    """
+)
 _INSERT_PROCESSED = text(
     """
     INSERT INTO processed_events (consumer, event_id)
@@ -194,6 +214,33 @@ _INSERT_PROCESSED = text(
     RETURNING event_id
     """
 )
+
+
+_TRACE_HEADERS = frozenset(("traceparent", "baggage"))
+
+
+async def _parse_batch(
+    records: tuple[ConsumerRecord, ...],
+    original: Callable[[tuple[ConsumerRecord, ...]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream's batch parser, without decoding every record's headers into a dict
+    for the telemetry middleware (which then also extracts baggage from each): only the
+    records that carry a trace context are handed to it as the batch's headers, so the
+    batch span still links to their traces, and untraced events cost nothing. Measured:
+    about 6 us an event, a tenth of the aggregation consumer's time."""
+    if not records:
+        return await original(records)
+    message = await original(records[:1])
+    message.raw_message = records
+    message.body = [record.value or b"" for record in records]
+    message.batch_headers = [
+        {name: value.decode(errors="replace") for name, value in record.headers}
+        for record in records
+        if any(name in _TRACE_HEADERS for name, _ in record.headers or ())
+    ]
+    first, last = records[0], records[-1]
+    message.message_id = f"{first.offset}-{last.offset}-{first.timestamp}"
+    return message
 
 
 def _trace_each(decoded: Sequence[tuple[ConsumerRecord, wire.Envelope]], started: int) -> None:
@@ -280,6 +327,7 @@ def register_batch_consumer(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_body,
         batch=True,
+        parser=_parse_batch,
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
         max_partition_fetch_bytes=max_partition_fetch_bytes,

@@ -16,14 +16,18 @@ class AggregationSettings(ServiceSettings):
         "postgresql+asyncpg://forbedring:forbedring@127.0.0.1:55432/forbedring_aggregation"
     )
     batch_max_records: int = Field(
-        default=10_000,
+        default=20_000,
         ge=1,
         description="events applied per transaction at most. Large batches matter: the "
         "topic is keyed by unit, so a batch from a few partitions touches few units and "
         "each unit's row is written once per batch, however many responses it got",
     )
     fetch_bytes_per_partition: int = Field(
-        default=4 << 20, ge=1 << 16, description="Kafka max_partition_fetch_bytes"
+        default=16 << 20,
+        ge=1 << 16,
+        description="Kafka max_partition_fetch_bytes. Large, so that a batch is drawn from "
+        "one or two partitions (aiokafka drains the fetched partitions in turn) and so "
+        "touches the few hundred units keyed to them, not a thousand",
     )
     batch_timeout_ms: int = Field(
         default=100, ge=1, description="how long a batch waits to fill up"

@@ -106,3 +106,50 @@ def test_counters_match_a_direct_computation_in_any_order(
     if valid:
         expected_mean = sum(100 - (v - 1) * 25 for v in valid if isinstance(v, int)) / len(valid)
         assert mean_item_score(counts, reverse_scored=True) == round(expected_mean, 2)
+
+
+WIDE = Layout(
+    items=tuple(
+        ItemSpec(f"f{f}i{i}", "scale", f"f{f}", reverse_scored=i % 3 == 0, sensitive=False)
+        for f in range(3)
+        for i in range(12)
+    ),
+    factors=("f0", "f1", "f2"),
+)
+
+
+@given(
+    st.lists(
+        st.one_of(st.integers(1, 5), st.just("dont_know"), st.none()), min_size=36, max_size=36
+    )
+)
+def test_full_factors_sum_their_points_without_spilling_into_the_next(
+    answers: list[int | str | None],
+) -> None:
+    """Factors of the most items (12, all answered 5: the largest points sum) are scored
+    exactly, each on its own, although a response's points are summed in packed fields."""
+    given_answers = {
+        item.item_id: a for item, a in zip(WIDE.items, answers, strict=True) if a is not None
+    }
+    vector = tally(WIDE, given_answers)
+    for f in range(3):
+        points = [
+            item_points(a, reverse_scored=item.reverse_scored)
+            for item, a in zip(WIDE.items, answers, strict=True)
+            if item.factor_id == f"f{f}" and isinstance(a, int)
+        ]
+        counts = factor_counts(WIDE, vector, f"f{f}")
+        if not points:
+            assert counts == type(counts)(0, 0, 0)
+            continue
+        assert counts.scored == 1
+        assert Fraction(25 * counts.score_sum, WIDE.unit) == Fraction(25 * sum(points), len(points))
+        assert counts.positive == (25 * sum(points) >= 75 * len(points))
+
+
+def test_every_answer_of_every_item_at_its_maximum() -> None:
+    vector = tally(WIDE, {item.item_id: 1 if item.reverse_scored else 5 for item in WIDE.items})
+    for f in range(3):
+        assert factor_counts(WIDE, vector, f"f{f}") == type(factor_counts(WIDE, vector, "f0"))(
+            1, 4 * WIDE.unit, 1
+        )
