@@ -7,6 +7,8 @@ from forbedring_chassis.auth import (
     development_issuer_router,
 )
 from forbedring_chassis.runtime import Runtime, create_service_app
+from forbedring_chassis.web import Pages, install_pages
+from forbedring_survey import pages
 from forbedring_survey.api import router
 from forbedring_survey.clock import Clock, SystemClock
 from forbedring_survey.errors import SurveyError
@@ -37,10 +39,11 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock | None = 
     app = create_service_app(
         settings=settings,
         package="forbedring_survey",
-        routers=[router, *([development_issuer_router(dev)] if dev else [])],
+        routers=[router, pages.router, *([development_issuer_router(dev)] if dev else [])],
         background=[run_scheduler] if settings.scheduler_enabled else [],
         extras={"clock": the_clock},
     )
     app.state.token_verifier = build_verifier(settings, development=dev)
+    install_pages(app, Pages.for_package("forbedring_survey"))
     app.add_exception_handler(SurveyError, _survey_error)
     return app

@@ -1,0 +1,213 @@
+"""The employee's pages: their surveys, the questionnaire form, the confirmation and live
+participation. Server-rendered, working without JavaScript; they call the same use cases
+as the JSON API (`answering`, `participation`), so the rules live in one place.
+
+Form posts carry a double-submit token: a random value in a SameSite=Strict cookie that the
+form repeats in a hidden field; another site can neither read nor set it.
+"""
+
+import secrets
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from forbedring_chassis.auth import Principal, current_principal
+from forbedring_chassis.runtime import RuntimeDep, SessionDep
+from forbedring_chassis.web import render, request_language
+from forbedring_chassis.web.pages import public_root
+from forbedring_survey import answering, participation, periods
+from forbedring_survey.domain.questionnaire import (
+    DONT_KNOW,
+    PROBLEM_TEXTS,
+    ProblemCode,
+    Questionnaire,
+    load_questionnaire,
+    validate_answers,
+)
+from forbedring_survey.errors import AlreadyAnswered, InvalidAnswers, NotFound
+from forbedring_survey.models import Invitation
+from forbedring_survey.settings import SurveySettings
+
+router = APIRouter(include_in_schema=False)
+
+CSRF_COOKIE = "forbedring_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+async def _signed_in(request: Request) -> Principal | None:
+    try:
+        return await current_principal(request)
+    except HTTPException:
+        return None
+
+
+def _sign_in_page(request: Request) -> HTMLResponse:
+    settings = request.app.state.runtime.settings
+    here = public_root(request) + request.url.path
+    login = (
+        f"{public_root(request)}/dev-login?next={quote(here)}"
+        if isinstance(settings, SurveySettings) and settings.dev_issuer_enabled
+        else None
+    )
+    return render(request, "signin.html", {"login_url": login}, status_code=401)
+
+
+async def _invitation(session: Any, principal: Principal, invitation_id: str) -> Invitation:
+    try:
+        wanted = UUID(invitation_id)
+    except ValueError as exc:
+        raise NotFound("You have no such invitation.") from exc
+    for invitation in await answering.open_invitations(session, employee_id=principal.subject):
+        if invitation.id == wanted:
+            return invitation
+    raise NotFound("You have no such invitation.")
+
+
+def _form_values(form: Any, questionnaire: Questionnaire) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The posted form as the API's answers and background (unanswered: absent)."""
+    answers: dict[str, Any] = {}
+    for item in questionnaire.items:
+        raw = form.get(item.id)
+        if not raw:
+            continue
+        if item.kind == "scale" and raw != DONT_KNOW:
+            answers[item.id] = int(raw) if raw.isdigit() else raw
+        else:
+            answers[item.id] = raw
+    background = {
+        q.id: form.get(q.id) for q in questionnaire.background.questions if form.get(q.id)
+    }
+    return answers, background
+
+
+def _render_form(
+    request: Request,
+    invitation: Invitation,
+    *,
+    answers: dict[str, Any] | None = None,
+    background: dict[str, Any] | None = None,
+    problems: dict[str, ProblemCode] | None = None,
+) -> HTMLResponse:
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    language = request_language(request)
+    questionnaire = load_questionnaire(invitation.questionnaire_version)
+    response = render(
+        request,
+        "form.html",
+        {
+            "invitation": invitation,
+            "q": questionnaire,
+            "answers": answers or {},
+            "background": background or {},
+            "problems": problems or {},
+            "problem_text": lambda code: _problem_text(code, language),
+            "text": lambda texts: texts.get(language),
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": token,
+        },
+        status_code=422 if problems else 200,
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+def _problem_text(code: ProblemCode, language: Any) -> str:
+    return PROBLEM_TEXTS[code].get(language)
+
+
+@router.get("/", response_class=HTMLResponse, name="survey-home")
+async def home(request: Request, session: SessionDep) -> HTMLResponse:
+    principal = await _signed_in(request)
+    if principal is None:
+        return _sign_in_page(request)
+    invitations = await answering.open_invitations(session, employee_id=principal.subject)
+    return render(request, "home.html", {"invitations": invitations})
+
+
+@router.get("/answer/{invitation_id}", response_class=HTMLResponse, name="survey-form")
+async def form(invitation_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+    principal = await _signed_in(request)
+    if principal is None:
+        return _sign_in_page(request)
+    invitation = await _invitation(session, principal, invitation_id)
+    if invitation.answered:
+        return render(request, "answered.html", {"invitation": invitation}, status_code=409)
+    return _render_form(request, invitation)
+
+
+@router.post("/answer/{invitation_id}", name="survey-submit")
+async def submit(invitation_id: str, request: Request, session: SessionDep) -> Response:
+    principal = await _signed_in(request)
+    if principal is None:
+        return _sign_in_page(request)
+    posted = await request.form()
+    cookie = request.cookies.get(CSRF_COOKIE)
+    field = posted.get(CSRF_FIELD)
+    if not cookie or not isinstance(field, str) or not secrets.compare_digest(cookie, field):
+        return render(request, "expired.html", {"invitation_id": invitation_id}, status_code=403)
+    invitation = await _invitation(session, principal, invitation_id)
+    if invitation.answered:
+        return render(request, "answered.html", {"invitation": invitation}, status_code=409)
+    questionnaire = load_questionnaire(invitation.questionnaire_version)
+    answers, background = _form_values(posted, questionnaire)
+    problems = validate_answers(questionnaire, answers, background)
+    if problems:
+        return _render_form(
+            request,
+            invitation,
+            answers=answers,
+            background=background,
+            problems={p.item_id: p.code for p in problems},
+        )
+    try:
+        await answering.submit(
+            session,
+            employee_id=principal.subject,
+            invitation_id=invitation.id,
+            answers=answers,
+            background=background,
+        )
+    except AlreadyAnswered:
+        return render(request, "answered.html", {"invitation": invitation}, status_code=409)
+    except InvalidAnswers:  # validated above with the same rules; kept for safety
+        return _render_form(request, invitation, answers=answers, background=background)
+    return RedirectResponse(
+        public_root(request) + request.app.url_path_for("survey-thanks"),
+        status_code=status.HTTP_303_SEE_OTHER,
+    )
+
+
+@router.get("/thanks", response_class=HTMLResponse, name="survey-thanks")
+async def thanks(request: Request) -> HTMLResponse:
+    if await _signed_in(request) is None:
+        return _sign_in_page(request)
+    return render(request, "thanks.html")
+
+
+@router.get("/participation", response_class=HTMLResponse, name="survey-participation")
+async def participation_page(
+    request: Request, session: SessionDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    if await _signed_in(request) is None:
+        return _sign_in_page(request)
+    settings = runtime.settings
+    assert isinstance(settings, SurveySettings)
+    try:
+        period = await periods.current_period(session, organisation_id=settings.organisation_id)
+    except NotFound:
+        return render(request, "participation.html", {"period": None, "units": []})
+    units = await participation.unit_counts(session, period_id=period.id)
+    depth: dict[str | None, int] = {None: -1}
+    for unit in units:  # preorder: a parent comes before its children
+        depth[unit.unit_id] = depth[unit.parent_id] + 1
+    return render(request, "participation.html", {"period": period, "units": units, "depth": depth})

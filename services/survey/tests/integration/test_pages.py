@@ -1,0 +1,120 @@
+"""The employee's pages without a browser: sign-in, whose invitation, the form post's
+token, validation messages, one answer per invitation, language."""
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from forbedring_chassis.web import Pages
+from forbedring_survey.testing import people_of, small_organisation, valid_answers
+
+from .conftest import Harness, open_period
+
+
+@asynccontextmanager
+async def _sign_in(harness: Harness, employee_id: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client of the same app holding the session cookie."""
+    transport = harness.api.http._transport
+    async with httpx.AsyncClient(transport=transport, base_url="http://survey") as client:
+        reply = await client.post("/dev-login/form", data={"employee_id": employee_id, "next": "/"})
+        assert reply.status_code == 303
+        yield client
+
+
+def _token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the form carries a token"
+    return found.group(1)
+
+
+async def test_pages_need_sign_in(harness: Harness) -> None:
+    for path in ("/", "/participation", "/thanks"):
+        reply = await harness.api.http.get(path)
+        assert reply.status_code == 401
+        assert "/dev-login?next=" in reply.text
+
+
+async def test_someone_elses_invitation_is_not_found(harness: Harness) -> None:
+    organisation = small_organisation({"A": 2}, people_prefix="pg")
+    await open_period(harness, organisation)
+    owner, other = people_of(organisation, "A")
+    invitation = (await harness.api.invitations(owner))[0]["invitation_id"]
+    async with _sign_in(harness, other) as client:
+        assert (await client.get(f"/answer/{invitation}")).status_code == 404
+        assert (await client.get("/answer/not-a-uuid")).status_code == 404
+
+
+async def test_the_form_posts_answers_once_and_refuses_without_its_token(
+    harness: Harness,
+) -> None:
+    organisation = small_organisation({"A": 3}, people_prefix="pf")
+    period_id = await open_period(harness, organisation)
+    person = people_of(organisation, "A")[0]
+    invitation = (await harness.api.invitations(person))[0]["invitation_id"]
+    async with _sign_in(harness, person) as client:
+        home = await client.get("/", params={"lang": "en"})
+        assert "Unit A" in home.text
+        page = await client.get(f"/answer/{invitation}")
+        assert page.status_code == 200
+        assert page.headers["content-language"] == "en"
+        assert page.text.count("<fieldset") >= 35
+        answers = {k: str(v) for k, v in valid_answers().items()}
+
+        forged = await client.post(f"/answer/{invitation}", data={**answers, "csrf_token": "x"})
+        assert forged.status_code == 403
+
+        missing = dict(answers)
+        first_item = next(iter(missing))
+        del missing[first_item]
+        invalid = await client.post(
+            f"/answer/{invitation}", data={**missing, "csrf_token": _token(page.text)}
+        )
+        assert invalid.status_code == 422
+        assert 'role="alert"' in invalid.text
+        assert f'href="#{first_item}-legend"' in invalid.text
+        assert 'aria-invalid="true"' in invalid.text
+        assert "This question needs an answer." in invalid.text
+        # The answers given are kept in the form.
+        second_item = next(iter(missing))
+        assert re.search(
+            rf'name="{second_item}" value="{missing[second_item]}" checked', invalid.text
+        )
+        counted = await harness.api.participation(period_id, person)
+        assert sum(u["respondents"] for u in counted["units"]) == 0, "nothing stored"
+
+        sent = await client.post(
+            f"/answer/{invitation}", data={**answers, "csrf_token": _token(invalid.text)}
+        )
+        assert sent.status_code == 303
+        assert sent.headers["location"].endswith("/thanks")
+        again = await client.post(
+            f"/answer/{invitation}", data={**answers, "csrf_token": _token(page.text)}
+        )
+        assert again.status_code == 409
+        assert "already been answered" in again.text
+
+        participation = await client.get("/participation")
+        row = re.search(r'<tr data-unit="A">.*?</tr>', participation.text, re.S)
+        assert row
+        assert "<td>1</td>" in row.group(0)
+
+
+async def test_pages_speak_the_chosen_language(harness: Harness) -> None:
+    organisation = small_organisation({"A": 1}, people_prefix="pl")
+    await open_period(harness, organisation)
+    async with _sign_in(harness, people_of(organisation, "A")[0]) as client:
+        texts = {
+            lang: (await client.get("/", params={"lang": lang})).text for lang in ("nb", "nn", "en")
+        }
+    assert "Dine undersøkelser" in texts["nb"]
+    assert "Undersøkingane dine" in texts["nn"]
+    assert "Your surveys" in texts["en"]
+    assert '<html lang="nn">' in texts["nn"]
+
+
+def test_every_page_text_exists_in_all_three_languages() -> None:
+    pages = Pages.for_package("forbedring_survey")
+    assert pages.missing_messages() == []
+    assert pages.catalog.problems() == []
