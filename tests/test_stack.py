@@ -53,6 +53,12 @@ def test_the_stack_serves_every_service_through_the_proxy_and_stops_cleanly(
         )
         assert invitations.status_code == 200, invitations.text
         assert [i["unit_name"] for i in invitations.json()] == ["Sengepost 3B"]
+        # The employee's page, behind the proxy: links and the stylesheet carry /survey.
+        cookies = {"forbedring_session": token}
+        home = httpx.get(f"http://127.0.0.1:{proxy}/", cookies=cookies, follow_redirects=True)
+        assert home.status_code == 200
+        assert 'href="/survey/answer/' in home.text
+        assert 'href="/survey/static/chassis/forbedring.css"' in home.text
     finally:
         down = subprocess.run([str(STACK), "down"], env=env, capture_output=True, text=True)
     assert down.returncode == 0, down.stderr

@@ -92,7 +92,7 @@ write_proxy_config() {
       echo "    }"
     done
     echo "    location /mail/ { proxy_pass ${SMTP_WEB_URL}; }"
-    echo "    location = / { return 302 /survey/docs; }"
+    echo "    location = / { return 302 /survey/; }"
     echo "  }"
     echo "}"
   } >"$STATE/nginx/nginx.conf"
@@ -123,12 +123,14 @@ up() {
   cat <<MSG
 
 Forbedring is running (all five services report ready):
-  survey        http://127.0.0.1:$PROXY_PORT/survey/docs
-  aggregation   http://127.0.0.1:$PROXY_PORT/aggregation/docs
-  publication   http://127.0.0.1:$PROXY_PORT/publication/docs
-  actionplan    http://127.0.0.1:$PROXY_PORT/actionplan/docs
-  notification  http://127.0.0.1:$PROXY_PORT/notification/docs
-  mail (sink)   http://127.0.0.1:$PROXY_PORT/mail/
+  answer the survey  http://127.0.0.1:$PROXY_PORT/survey/
+  participation      http://127.0.0.1:$PROXY_PORT/survey/participation
+  survey API         http://127.0.0.1:$PROXY_PORT/survey/docs
+  aggregation API    http://127.0.0.1:$PROXY_PORT/aggregation/docs
+  publication API    http://127.0.0.1:$PROXY_PORT/publication/docs
+  actionplan API     http://127.0.0.1:$PROXY_PORT/actionplan/docs
+  notification API   http://127.0.0.1:$PROXY_PORT/notification/docs
+  mail (sink)        http://127.0.0.1:$PROXY_PORT/mail/
 Sign in (development, no password): http://127.0.0.1:$PROXY_PORT/survey/dev-login
   with demo-employee, demo-leader, demo-safety-rep or demo-hr-admin (list above)
 Health: /<service>/readyz   Metrics: /<service>/metrics   Logs: $LOGS
