@@ -118,11 +118,26 @@ async def _report_bytes(
     questionnaire = (
         Questionnaire.model_validate(period.questionnaire) if period.questionnaire else None
     )
+    this = units.get(unit_id)
+    root = next((u.unit_id for u in units.values() if u.parent_id is None), None)
+    children = sorted((u for u in units.values() if u.parent_id == unit_id), key=lambda u: u.name)
+    wanted = {c.unit_id for c in children} | {root, this.parent_id if this else None}
+    stored = await repository.unit_results_of(
+        session, period_id=period.period_id, unit_ids=sorted(u for u in wanted if u)
+    )
+
+    def results_of(unit: str | None) -> Any:
+        value = stored.get(unit) if unit is not None else None
+        return report_data.parse(value) if value is not None else None
+
     data = report_data.report(
         report_data.parse(row.value),
         names={u.unit_id: u.name for u in units.values()},
         questionnaire=questionnaire,
         language=language,
         stage=stage,
+        parent=results_of(this.parent_id if this else None),
+        enterprise=results_of(root),
+        sub_units=[r for r in (results_of(c.unit_id) for c in children) if r is not None],
     )
     return json.dumps(data, ensure_ascii=False).encode()

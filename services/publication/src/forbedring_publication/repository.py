@@ -95,6 +95,20 @@ async def list_unit_results(session: AsyncSession, *, period_id: str) -> Sequenc
     ).all()
 
 
+async def unit_results_of(
+    session: AsyncSession, *, period_id: str, unit_ids: Sequence[str]
+) -> dict[str, bytes]:
+    """The stored results of just these units (a report compares with a few others)."""
+    if not unit_ids:
+        return {}
+    rows = await session.exec(
+        select(UnitResultRow).where(
+            UnitResultRow.period_id == period_id, col(UnitResultRow.unit_id).in_(unit_ids)
+        )
+    )
+    return {row.unit_id: row.value for row in rows}
+
+
 async def replace_directory(
     session: AsyncSession,
     *,

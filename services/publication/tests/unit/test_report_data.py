@@ -4,6 +4,7 @@ import json
 import re
 
 from forbedring_contracts import examples
+from forbedring_contracts.events import ScaleDistribution, ScaleItemResult
 from forbedring_publication.domain import report
 
 
@@ -51,3 +52,65 @@ def test_the_unit_list_gives_respondents_only_for_published_units() -> None:
     names = {"K1": "Medisinsk klinikk"}
     assert "respondents" not in report.summary(examples.SUPPRESSED_UNIT_RESULTS, names)
     assert report.summary(examples.PUBLISHED_UNIT_RESULTS, names)["respondents"] == 11
+
+
+def _scale(item_id: str, mean: float | None, agree: float | None) -> ScaleItemResult:
+    return ScaleItemResult(
+        kind="scale",
+        item_id=item_id,
+        distribution=ScaleDistribution(
+            strongly_disagree=1, disagree=1, neither=1, agree=1, strongly_agree=1, dont_know=0
+        ),
+        valid=5,
+        mean=mean,
+        percent_agree=agree,
+    )
+
+
+def test_follow_up_flags_follow_seed_002() -> None:
+    assert report.needs_follow_up(_scale("a", 80.0, 59.9), reverse_scored=False)
+    assert report.needs_follow_up(_scale("b", 74.9, 90.0), reverse_scored=False)
+    assert not report.needs_follow_up(_scale("c", 75.0, 60.0), reverse_scored=False)
+    # Agreeing with a reverse-scored item is unfavourable: only its flipped mean counts.
+    assert not report.needs_follow_up(_scale("d", 80.0, 10.0), reverse_scored=True)
+    assert not report.needs_follow_up(_scale("e", None, None), reverse_scored=False)
+
+
+def test_strengths_are_the_best_unflagged_items_best_first() -> None:
+    items = [
+        _scale("x", 90.0, 95.0),
+        _scale("y", 95.0, 95.0),
+        _scale("z", 90.0, 95.0),
+        _scale("w", 99.0, 40.0),  # flagged: not a strength however high its mean
+        _scale("v", 85.0, 95.0),
+        _scale("n", None, None),
+    ]
+    assert report.strengths(items, flagged={"w"}) == ["y", "x", "z"]
+
+
+def test_comparisons_only_with_published_units() -> None:
+    names = {"S11": "Sengepost 1", "K1": "Medisinsk klinikk"}
+    published = report.comparison(examples.PUBLISHED_UNIT_RESULTS, names)
+    assert published is not None
+    assert published["unit_id"] == "S11"
+    assert set(published["factors"]) == {
+        f.factor_id for f in examples.PUBLISHED_UNIT_RESULTS.factors
+    }
+    assert report.comparison(examples.SUPPRESSED_UNIT_RESULTS, names) is None
+    assert report.comparison(None, names) is None
+
+
+def test_a_report_lists_sub_units_without_numbers_for_suppressed_ones() -> None:
+    data = report.report(
+        examples.PUBLISHED_UNIT_RESULTS,
+        names={"S11": "Sengepost 1", "K1": "Medisinsk klinikk"},
+        questionnaire=examples.PERIOD_OPENED.questionnaire,
+        language="en",
+        stage=1,
+        parent=examples.SUPPRESSED_UNIT_RESULTS,
+        sub_units=[examples.SUPPRESSED_UNIT_RESULTS],
+    )
+    assert data["comparisons"]["parent"] is None, "a suppressed parent is not compared with"
+    (sub,) = data["sub_units"]
+    assert sub["published"] is False
+    assert "respondents" not in sub

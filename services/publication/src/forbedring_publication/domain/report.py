@@ -3,7 +3,7 @@
 A suppressed unit's data is built from the suppressed contract type alone, which has no
 field that could hold a number, so no number derived from its answers can appear."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 from forbedring_contracts.events import (
     PublishedUnitResults,
     Questionnaire,
+    ScaleItemResult,
     SuppressedUnitResults,
     UnitResults,
 )
@@ -33,6 +34,45 @@ REASONS = {
         "Its answers count in {unit}.",
     },
 }
+
+
+# Seed 002: an item needs following up when fewer than 60 % agree or its mean is under 75.
+FOLLOW_UP_AGREE_BELOW = 60.0
+FOLLOW_UP_MEAN_BELOW = 75.0
+STRENGTHS = 3
+"""How many of the best-scoring items the report names as "what works"."""
+
+
+def needs_follow_up(item: ScaleItemResult, *, reverse_scored: bool) -> bool:
+    """For a reverse-scored item agreeing is unfavourable, so only its (flipped) mean
+    counts; the agreement rule applies to the others."""
+    low_mean = item.mean is not None and item.mean < FOLLOW_UP_MEAN_BELOW
+    low_agree = (
+        not reverse_scored
+        and item.percent_agree is not None
+        and item.percent_agree < FOLLOW_UP_AGREE_BELOW
+    )
+    return low_mean or low_agree
+
+
+def strengths(items: Sequence[ScaleItemResult], flagged: set[str]) -> list[str]:
+    """The best-scoring items that need no follow-up, best first (ties by id)."""
+    scored = [i for i in items if i.mean is not None and i.item_id not in flagged]
+    scored.sort(key=lambda i: (-(i.mean or 0.0), i.item_id))
+    return [i.item_id for i in scored[:STRENGTHS]]
+
+
+def comparison(
+    other: PublishedUnitResults | SuppressedUnitResults | None, names: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """Another unit's factor and item means to compare with, only when it is published."""
+    if not isinstance(other, PublishedUnitResults):
+        return None
+    return {
+        **unit_ref(other.unit_id, names),
+        "factors": {f.factor_id: f.mean for f in other.factors},
+        "items": {i.item_id: i.mean for i in other.items if isinstance(i, ScaleItemResult)},
+    }
 
 
 def parse(value: bytes) -> PublishedUnitResults | SuppressedUnitResults:
@@ -74,7 +114,12 @@ def report(
     questionnaire: Questionnaire | None,
     language: str,
     stage: int,
+    parent: PublishedUnitResults | SuppressedUnitResults | None = None,
+    enterprise: PublishedUnitResults | SuppressedUnitResults | None = None,
+    sub_units: Sequence[PublishedUnitResults | SuppressedUnitResults] = (),
 ) -> dict[str, Any]:
+    """The report data of one unit. `parent` and `enterprise` are compared with when
+    published; `sub_units` are listed by their summaries (no numbers for suppressed ones)."""
     base = {"period_id": results.period_id, "stage": stage, "language": language}
     if isinstance(results, SuppressedUnitResults):
         including = unit_ref(results.included_in, names)
@@ -88,9 +133,13 @@ def report(
         }
     factor_names = {}
     item_texts = {}
+    reverse: set[str] = set()
     if questionnaire is not None:
         factor_names = {f.factor_id: getattr(f.name, language) for f in questionnaire.factors}
         item_texts = {i.item_id: getattr(i.text, language) for i in questionnaire.items}
+        reverse = {i.item_id for i in questionnaire.items if i.reverse_scored}
+    scale = [i for i in results.items if isinstance(i, ScaleItemResult)]
+    flagged = {i.item_id for i in scale if needs_follow_up(i, reverse_scored=i.item_id in reverse)}
     return {
         **base,
         "unit": unit_ref(results.unit_id, names),
@@ -113,4 +162,15 @@ def report(
             else None
         ),
         "indicators": [i.model_dump(mode="json") for i in results.indicators],
+        "follow_up": [i.item_id for i in scale if i.item_id in flagged],
+        "strengths": strengths(scale, flagged),
+        "comparisons": {
+            "parent": comparison(parent, names),
+            "enterprise": (
+                comparison(enterprise, names)
+                if enterprise is not None and enterprise.unit_id != results.unit_id
+                else None
+            ),
+        },
+        "sub_units": [summary(s, names) for s in sub_units],
     }
