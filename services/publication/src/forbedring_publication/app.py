@@ -8,6 +8,8 @@ from forbedring_chassis.auth import (
     development_issuer_router,
 )
 from forbedring_chassis.runtime import Runtime, create_service_app
+from forbedring_chassis.web import Pages, install_pages
+from forbedring_publication import pages
 from forbedring_publication.api import router
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.clock import Clock, SystemClock
@@ -59,7 +61,7 @@ def create_app(
     app = create_service_app(
         settings=settings,
         package="forbedring_publication",
-        routers=[router, *([development_issuer_router(dev)] if dev else [])],
+        routers=[router, pages.router, *([development_issuer_router(dev)] if dev else [])],
         consumes=consumers(settings),
         background=[run_scheduler] if settings.scheduler_enabled else [],
     )
@@ -69,4 +71,5 @@ def create_app(
     app.state.scheduler = scheduler_of(runtime)
     app.state.token_verifier = verifier or build_verifier(settings, development=dev)
     app.add_exception_handler(PublicationError, _publication_error)
+    install_pages(app, Pages.for_package("forbedring_publication"))
     return app

@@ -39,6 +39,14 @@ def routes(period_id: str) -> list[tuple[str, str, dict[str, Any] | None]]:
         ],
         ("postpone:1", f"{base}/stages/1/postpone", past),
         ("postpone:2", f"{base}/stages/2/postpone", past),
+        # The pages and the export: the same access rules, for people.
+        ("page:index", f"/periods/{period_id}", None),
+        *[
+            (f"page:{unit}:{lang}", f"/periods/{period_id}/units/{unit}?lang={lang}", None)
+            for unit in UNITS
+            for lang in ("nb", "nn", "en")
+        ],
+        *[(f"csv:{unit}", f"/periods/{period_id}/units/{unit}/report.csv", None) for unit in UNITS],
     ]
 
 
@@ -60,6 +68,26 @@ def expected(route: str, role: str, stage: str) -> int:
     return 403
 
 
+def check_page(route: str, status: int, text: str) -> None:
+    """A page or export: results only when allowed, the suppressed unit never with a number."""
+    unit = route.split(":")[1]
+    if status == 401:
+        assert "dev-login" not in text or "next=" in text
+        assert "Sengepost stor" not in text
+    elif status == 403:
+        assert "Sengepost stor" not in text, "no unit list before the reader's stage"
+        assert "<table" not in text
+    elif unit == "S-SMALL":
+        assert "Klinikk" in text, "names the unit that includes its answers"
+        assert "<svg" not in text
+        assert "<table" not in text
+        assert "unit_id,unit_name,respondents" not in text
+    elif route.startswith("csv"):
+        assert text.startswith("unit_id,unit_name,respondents")
+    elif route.startswith("page:") and unit != "index":
+        assert "<svg" in text, "the report has its charts"
+
+
 async def check_matrix(app: Publication, period_id: str, stage: str, seen: list[str]) -> None:
     for role in ROLES:
         for route, path, body in routes(period_id):
@@ -70,8 +98,11 @@ async def check_matrix(app: Publication, period_id: str, stage: str, seen: list[
             seen.append(reply.text)
             want = expected(route, role, stage)
             assert reply.status_code == want, (stage, role, route, reply.text)
-            data = reply.json()
             text = reply.text
+            if route.startswith(("page", "csv")):
+                check_page(route, want, text)
+                continue
+            data = reply.json()
             if route.startswith("results") and want == 200:
                 unit = route.split(":")[1]
                 assert data["unit"]["unit_id"] == unit

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from forbedring_chassis.spreadsheet import safe_cell
 from forbedring_survey import repository
 from forbedring_survey.domain.questionnaire import load_questionnaire
 from forbedring_survey.errors import Conflict, NotFound
-
-# A spreadsheet treats a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -29,10 +27,6 @@ class ResearchExport:
     units_included: int
     units_withheld: int
     rows: int
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 async def research_export(session: AsyncSession, *, period_id: str) -> ResearchExport:
@@ -60,8 +54,8 @@ async def research_export(session: AsyncSession, *, period_id: str) -> ResearchE
         for answers in included[unit_id]:
             writer.writerow(
                 [
-                    _cell(unit_id),
-                    _cell(names.get(unit_id, "")),
+                    safe_cell(unit_id),
+                    safe_cell(names.get(unit_id, "")),
                     *(answers.get(q, "") for q in questions),
                 ]
             )

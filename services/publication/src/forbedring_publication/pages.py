@@ -1,0 +1,194 @@
+"""The report as pages and a CSV export, for people. Every route goes through the same
+use cases as the JSON API (`reports`): the access check runs on every request, before
+the cache, and a suppressed unit's data has no number to show."""
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from forbedring_chassis.auth import Principal, current_principal
+from forbedring_chassis.runtime import RuntimeDep, SessionDep
+from forbedring_chassis.spreadsheet import safe_cell
+from forbedring_chassis.web import render, request_language
+from forbedring_chassis.web.pages import public_root
+from forbedring_publication import charts, reports
+from forbedring_publication.cache import ReportCache
+from forbedring_publication.errors import Forbidden, NotFound, PublicationError
+from forbedring_publication.settings import PublicationSettings
+
+router = APIRouter(include_in_schema=False)
+
+OSLO = ZoneInfo("Europe/Oslo")
+SCALE_KEYS = ("strongly_disagree", "disagree", "neither", "agree", "strongly_agree")
+
+
+async def _signed_in(request: Request) -> Principal | None:
+    try:
+        return await current_principal(request)
+    except HTTPException:
+        return None
+
+
+def _sign_in_page(request: Request) -> HTMLResponse:
+    settings = request.app.state.runtime.settings
+    here = public_root(request) + request.url.path
+    login = (
+        f"{public_root(request)}/dev-login?next={quote(here)}"
+        if isinstance(settings, PublicationSettings) and settings.dev_issuer_enabled
+        else None
+    )
+    return render(request, "signin.html", {"login_url": login}, status_code=401)
+
+
+def _when(value: str | None, language: str) -> str | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value).astimezone(OSLO)
+    return moment.strftime("%d.%m.%Y %H:%M" if language != "en" else "%d %b %Y, %H:%M")
+
+
+def _refused(request: Request, error: PublicationError) -> HTMLResponse:
+    if isinstance(error, Forbidden):
+        language = request_language(request)
+        stages = error.extra.get("schedule", {}).get("stages", [])
+        dates = {s["stage"]: _when(s["at"], language) for s in stages}
+        return render(
+            request,
+            "not_yet.html",
+            {"stage_1": dates.get(1), "stage_2": dates.get(2)},
+            status_code=403,
+        )
+    return render(request, "not_found.html", {"message": error.message}, status_code=404)
+
+
+@router.get("/periods/{period_id}", response_class=HTMLResponse, name="report-index")
+async def index(period_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+    principal = await _signed_in(request)
+    if principal is None:
+        return _sign_in_page(request)
+    try:
+        data = await reports.unit_list(session, period_id=period_id, person_id=principal.subject)
+    except PublicationError as error:
+        return _refused(request, error)
+    return render(request, "index.html", {"data": data, "period_id": period_id})
+
+
+async def _report(
+    request: Request, runtime: Any, period_id: str, unit_id: str
+) -> dict[str, Any] | Response:
+    principal = await _signed_in(request)
+    if principal is None:
+        return _sign_in_page(request)
+    cache: ReportCache = request.app.state.report_cache
+    try:
+        body = await reports.unit_report(
+            sessions=runtime.sessions,
+            cache=cache,
+            period_id=period_id,
+            unit_id=unit_id,
+            person_id=principal.subject,
+            language=request_language(request),
+        )
+    except (Forbidden, NotFound) as error:
+        return _refused(request, error)
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+@router.get("/periods/{period_id}/units/{unit_id}", response_class=HTMLResponse, name="report-unit")
+async def unit_page(
+    period_id: str, unit_id: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    data = await _report(request, runtime, period_id, unit_id)
+    if isinstance(data, Response):
+        return data
+    if not data["published"]:
+        return render(request, "suppressed.html", {"data": data})
+    return render(
+        request,
+        "unit.html",
+        {
+            "data": data,
+            "charts": charts,
+            "keys": SCALE_KEYS,
+            "factor_rows": lambda factors: [(f["name"], f["mean"]) for f in factors],
+            "item_text": lambda d, item_id: next(
+                (i["text"] for i in d["items"] if i["item_id"] == item_id), item_id
+            ),
+        },
+    )
+
+
+@router.get("/periods/{period_id}/units/{unit_id}/report.csv", name="report-csv")
+async def unit_csv(period_id: str, unit_id: str, request: Request, runtime: RuntimeDep) -> Response:
+    data = await _report(request, runtime, period_id, unit_id)
+    if isinstance(data, Response):
+        return data
+    out = io.StringIO()
+    rows: list[list[Any]] = []
+    unit = data["unit"]
+    if not data["published"]:
+        rows.append(
+            ["unit_id", "unit_name", "published", "reason", "included_in", "included_in_name"]
+        )
+        rows.append(
+            [
+                unit["unit_id"],
+                unit["name"],
+                "false",
+                data["reason"],
+                data["included_in"]["unit_id"],
+                data["included_in"]["name"],
+            ]
+        )
+    else:
+        rows.append(["unit_id", "unit_name", "respondents", "eligible", "response_rate"])
+        rows.append(
+            [
+                unit["unit_id"],
+                unit["name"],
+                data["respondents"],
+                data["eligible"],
+                data["response_rate"],
+            ]
+        )
+        rows.append([])
+        rows.append(["factor_id", "factor", "mean", "percent_positive", "scored"])
+        for f in data["factors"]:
+            rows.append([f["factor_id"], f["name"], f["mean"], f["percent_positive"], f["scored"]])
+        rows.append([])
+        rows.append(
+            ["item_id", "item", *SCALE_KEYS, "dont_know", "mean", "percent_agree", "follow_up"]
+        )
+        for i in data["items"]:
+            if i["kind"] != "scale":
+                continue
+            dist = i["distribution"]
+            rows.append(
+                [
+                    i["item_id"],
+                    i["text"],
+                    *(dist[k] for k in SCALE_KEYS),
+                    dist["dont_know"],
+                    i["mean"],
+                    i["percent_agree"],
+                    "yes" if i["item_id"] in data["follow_up"] else "no",
+                ]
+            )
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([[safe_cell(cell) for cell in row] for row in rows])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{period_id}-{unit_id}.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )
