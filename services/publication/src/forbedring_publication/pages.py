@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from openpyxl import Workbook
 
 from forbedring_chassis.auth import Principal, current_principal
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
@@ -126,19 +127,13 @@ async def unit_page(
     )
 
 
-@router.get("/periods/{period_id}/units/{unit_id}/report.csv", name="report-csv")
-async def unit_csv(period_id: str, unit_id: str, request: Request, runtime: RuntimeDep) -> Response:
-    data = await _report(request, runtime, period_id, unit_id)
-    if isinstance(data, Response):
-        return data
-    out = io.StringIO()
-    rows: list[list[Any]] = []
+def export_rows(data: dict[str, Any]) -> list[list[Any]]:
+    """A unit's report data as rows of a sheet: the same for CSV and XLSX. A suppressed
+    unit gives only the suppression fact and the unit that includes it."""
     unit = data["unit"]
     if not data["published"]:
-        rows.append(
-            ["unit_id", "unit_name", "published", "reason", "included_in", "included_in_name"]
-        )
-        rows.append(
+        return [
+            ["unit_id", "unit_name", "published", "reason", "included_in", "included_in_name"],
             [
                 unit["unit_id"],
                 unit["name"],
@@ -146,49 +141,82 @@ async def unit_csv(period_id: str, unit_id: str, request: Request, runtime: Runt
                 data["reason"],
                 data["included_in"]["unit_id"],
                 data["included_in"]["name"],
-            ]
-        )
-    else:
-        rows.append(["unit_id", "unit_name", "respondents", "eligible", "response_rate"])
+            ],
+        ]
+    rows: list[list[Any]] = [
+        ["unit_id", "unit_name", "respondents", "eligible", "response_rate"],
+        [
+            unit["unit_id"],
+            unit["name"],
+            data["respondents"],
+            data["eligible"],
+            data["response_rate"],
+        ],
+        [],
+        ["factor_id", "factor", "mean", "percent_positive", "scored"],
+        *[
+            [f["factor_id"], f["name"], f["mean"], f["percent_positive"], f["scored"]]
+            for f in data["factors"]
+        ],
+        [],
+        ["item_id", "item", *SCALE_KEYS, "dont_know", "mean", "percent_agree", "follow_up"],
+    ]
+    for item in data["items"]:
+        if item["kind"] != "scale":
+            continue
+        dist = item["distribution"]
         rows.append(
             [
-                unit["unit_id"],
-                unit["name"],
-                data["respondents"],
-                data["eligible"],
-                data["response_rate"],
+                item["item_id"],
+                item["text"],
+                *(dist[k] for k in SCALE_KEYS),
+                dist["dont_know"],
+                item["mean"],
+                item["percent_agree"],
+                "yes" if item["item_id"] in data["follow_up"] else "no",
             ]
         )
-        rows.append([])
-        rows.append(["factor_id", "factor", "mean", "percent_positive", "scored"])
-        for f in data["factors"]:
-            rows.append([f["factor_id"], f["name"], f["mean"], f["percent_positive"], f["scored"]])
-        rows.append([])
-        rows.append(
-            ["item_id", "item", *SCALE_KEYS, "dont_know", "mean", "percent_agree", "follow_up"]
-        )
-        for i in data["items"]:
-            if i["kind"] != "scale":
-                continue
-            dist = i["distribution"]
-            rows.append(
-                [
-                    i["item_id"],
-                    i["text"],
-                    *(dist[k] for k in SCALE_KEYS),
-                    dist["dont_know"],
-                    i["mean"],
-                    i["percent_agree"],
-                    "yes" if i["item_id"] in data["follow_up"] else "no",
-                ]
-            )
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([[safe_cell(cell) for cell in row] for row in rows])
+    return [[safe_cell(cell) for cell in row] for row in rows]
+
+
+def _download(content: bytes | str, media_type: str, filename: str) -> Response:
     return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
+        content,
+        media_type=media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{period_id}-{unit_id}.csv"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "private, no-store",
         },
+    )
+
+
+@router.get("/periods/{period_id}/units/{unit_id}/report.csv", name="report-csv")
+async def unit_csv(period_id: str, unit_id: str, request: Request, runtime: RuntimeDep) -> Response:
+    data = await _report(request, runtime, period_id, unit_id)
+    if isinstance(data, Response):
+        return data
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(export_rows(data))
+    return _download(out.getvalue(), "text/csv; charset=utf-8", f"{period_id}-{unit_id}.csv")
+
+
+@router.get("/periods/{period_id}/units/{unit_id}/report.xlsx", name="report-xlsx")
+async def unit_xlsx(
+    period_id: str, unit_id: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    data = await _report(request, runtime, period_id, unit_id)
+    if isinstance(data, Response):
+        return data
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "report"
+    for row in export_rows(data):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return _download(
+        out.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"{period_id}-{unit_id}.xlsx",
     )
