@@ -137,6 +137,10 @@ async def test_leader_at_stage_1_and_employee_at_stage_2(
         await leader.goto(f"{served.base}/periods/{served.period_id}?lang={lang}")
         await expect(leader.get_by_role("table")).to_contain_text("Liten post")
         await assert_accessible(leader)
+        await leader.goto(f"{served.base}/periods/{served.period_id}/indicator?lang={lang}")
+        await expect(leader.get_by_role("heading", level=1)).to_be_visible()
+        await expect(leader.get_by_role("table")).to_be_visible()
+        await assert_accessible(leader)
         # The employee still waits for stage 2, in every language.
         await employee.goto(served.unit("S-PUB", lang))
         await expect(employee.get_by_role("heading", level=1)).to_have_text(NOT_YET[lang])

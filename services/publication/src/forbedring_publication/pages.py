@@ -81,6 +81,27 @@ async def index(period_id: str, request: Request, session: SessionDep) -> HTMLRe
     return render(request, "index.html", {"data": data, "period_id": period_id})
 
 
+@router.get("/periods/{period_id}/indicator", response_class=HTMLResponse, name="report-indicator")
+async def indicator_page(
+    period_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    principal = await _signed_in(request)
+    if principal is None:
+        return _sign_in_page(request)
+    settings = runtime.settings
+    assert isinstance(settings, PublicationSettings)
+    try:
+        data = await reports.indicator_overview(
+            session,
+            period_id=period_id,
+            person_id=principal.subject,
+            target=settings.safety_climate_target_percent,
+        )
+    except PublicationError as error:
+        return _refused(request, error)
+    return render(request, "indicator.html", {"data": data})
+
+
 async def _report(
     request: Request, runtime: Any, period_id: str, unit_id: str
 ) -> dict[str, Any] | Response:

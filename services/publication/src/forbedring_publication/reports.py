@@ -75,6 +75,25 @@ async def unit_list(session: AsyncSession, *, period_id: str, person_id: str) ->
     }
 
 
+async def indicator_overview(
+    session: AsyncSession, *, period_id: str, person_id: str, target: float
+) -> dict[str, Any]:
+    """The enterprise's safety-climate indicator: share of units meeting it, per level."""
+    access = await access_of(session, period_id=period_id, person_id=person_id)
+    require_results(access)
+    units = await repository.directory_units(session, period_id=period_id)
+    rows = await repository.list_unit_results(session, period_id=period_id)
+    return {
+        "period_id": period_id,
+        "target": target,
+        "levels": report_data.indicator_by_level(
+            [report_data.parse(row.value) for row in rows],
+            {u.unit_id: u.level for u in units.values()},
+            target=target,
+        ),
+    }
+
+
 async def unit_report(
     *,
     sessions: Sessions,

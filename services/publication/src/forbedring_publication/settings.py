@@ -20,6 +20,12 @@ class PublicationSettings(ServiceSettings):
     default_stage_2_delay_s: float = Field(
         default=7 * 24 * 3600, ge=0, description="Stage 1 to stage 2 when period-opened did not say"
     )
+    safety_climate_target_percent: float = Field(
+        default=80.0,
+        ge=0,
+        le=100,
+        description="The share of units with good safety climate the trust aims for",
+    )
     scheduler_enabled: bool = True
     scheduler_interval_s: float = Field(default=5.0, gt=0)
     cache_ttl_s: int = Field(default=3600, ge=1, description="Report data kept in Redis")

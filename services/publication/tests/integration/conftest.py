@@ -23,6 +23,7 @@ from forbedring_contracts.events import (
     Event,
     Factor,
     FactorResult,
+    Indicator,
     Item,
     PeriodOpened,
     PublishedUnitResults,
@@ -114,7 +115,10 @@ def _published(period_id: str, unit_id: str, respondents: int, mean: float) -> P
         ),
         withheld_items=(),
         withheld_items_included_in=None,
-        indicators=(),
+        indicators=(
+            Indicator(indicator_id="good_safety_climate_agree", value=80.0, threshold=75, met=True),
+            Indicator(indicator_id="good_safety_climate_saq", value=None, threshold=60, met=None),
+        ),
     )
 
 

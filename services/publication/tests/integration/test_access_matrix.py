@@ -44,6 +44,7 @@ def routes(period_id: str) -> list[tuple[str, str, dict[str, Any] | None]]:
         ("postpone:2", f"{base}/stages/2/postpone", past),
         # The pages and the export: the same access rules, for people.
         ("page:index", f"/periods/{period_id}", None),
+        ("page:indicator", f"/periods/{period_id}/indicator", None),
         *[
             (f"page:{unit}:{lang}", f"/periods/{period_id}/units/{unit}?lang={lang}", None)
             for unit in UNITS
@@ -101,7 +102,7 @@ def check_page(route: str, status: int, text: str) -> None:
         assert "unit_id,unit_name,respondents" not in text
     elif route.startswith(("csv", "xlsx")):
         assert text.startswith("unit_id,unit_name,respondents")
-    elif route.startswith("page:") and unit != "index":
+    elif route.startswith("page:") and unit not in ("index", "indicator"):
         assert "<svg" in text, "the report has its charts"
 
 

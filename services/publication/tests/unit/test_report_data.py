@@ -4,7 +4,13 @@ import json
 import re
 
 from forbedring_contracts import examples
-from forbedring_contracts.events import ScaleDistribution, ScaleItemResult
+from forbedring_contracts.events import (
+    Indicator,
+    PublishedUnitResults,
+    ScaleDistribution,
+    ScaleItemResult,
+    SuppressedUnitResults,
+)
 from forbedring_publication.domain import report
 
 
@@ -114,3 +120,39 @@ def test_a_report_lists_sub_units_without_numbers_for_suppressed_ones() -> None:
     (sub,) = data["sub_units"]
     assert sub["published"] is False
     assert "respondents" not in sub
+
+
+def _with_indicators(unit_id: str, agree: bool | None, saq: bool | None) -> PublishedUnitResults:
+    return examples.PUBLISHED_UNIT_RESULTS.model_copy(
+        update={
+            "unit_id": unit_id,
+            "indicators": (
+                Indicator(
+                    indicator_id="good_safety_climate_agree", value=None, threshold=75, met=agree
+                ),
+                Indicator(
+                    indicator_id="good_safety_climate_saq", value=None, threshold=60, met=saq
+                ),
+            ),
+        }
+    )
+
+
+def test_the_enterprise_indicator_counts_published_units_per_level_against_the_target() -> None:
+    results: list[PublishedUnitResults | SuppressedUnitResults] = [
+        _with_indicators("A", True, False),
+        _with_indicators("B", True, True),
+        _with_indicators("C", False, None),  # the SAQ definition unknown: not counted there
+        _with_indicators("D", True, True),
+        examples.SUPPRESSED_UNIT_RESULTS,  # no results of its own: not counted
+    ]
+    levels = {"A": "3", "B": "3", "C": "3", "D": "2"}
+    rows = report.indicator_by_level(results, levels, target=60.0)
+    by = {(r["level"], r["indicator_id"]): r for r in rows}
+    agree3 = by[("3", "good_safety_climate_agree")]
+    assert (agree3["units_met"], agree3["units_known"], agree3["share"]) == (2, 3, 66.7)
+    assert agree3["target_met"] is True
+    saq3 = by[("3", "good_safety_climate_saq")]
+    assert (saq3["units_met"], saq3["units_known"], saq3["target_met"]) == (1, 2, False)
+    assert by[("2", "good_safety_climate_saq")]["share"] == 100.0
+    assert len(rows) == 4

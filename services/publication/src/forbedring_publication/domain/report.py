@@ -174,3 +174,43 @@ def report(
         },
         "sub_units": [summary(s, names) for s in sub_units],
     }
+
+
+INDICATORS = ("good_safety_climate_agree", "good_safety_climate_saq")
+
+
+def indicator_by_level(
+    results: Sequence[PublishedUnitResults | SuppressedUnitResults],
+    levels: Mapping[str, str],
+    *,
+    target: float,
+) -> list[dict[str, Any]]:
+    """Per level of the tree and indicator definition: how many published units meet it,
+    of those where it is known, and whether the share reaches the target. Suppressed
+    units are not counted (they have no results of their own)."""
+    tally: dict[tuple[str, str], list[int]] = {}
+    for unit in results:
+        if not isinstance(unit, PublishedUnitResults):
+            continue
+        level = levels.get(unit.unit_id, "?")
+        for indicator in unit.indicators:
+            if indicator.indicator_id not in INDICATORS or indicator.met is None:
+                continue
+            counts = tally.setdefault((level, indicator.indicator_id), [0, 0])
+            counts[0] += 1 if indicator.met else 0
+            counts[1] += 1
+    rows = []
+    for (level, indicator_id), (met, known) in sorted(tally.items()):
+        share = round(100 * met / known, 1)
+        rows.append(
+            {
+                "level": level,
+                "indicator_id": indicator_id,
+                "units_met": met,
+                "units_known": known,
+                "share": share,
+                "target": target,
+                "target_met": share >= target,
+            }
+        )
+    return rows
