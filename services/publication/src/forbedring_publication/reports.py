@@ -145,6 +145,16 @@ async def _report_bytes(
         session, period_id=period.period_id, unit_ids=sorted(u for u in wanted if u)
     )
 
+    previous = None
+    if period.finalized_at is not None:
+        # Last period's results of the same unit id, once they were released to everyone.
+        before = await repository.previous_period(session, before=period.finalized_at)
+        if before is not None and schedule_of(before).released_stage == 2:
+            earlier = await repository.unit_results_of(
+                session, period_id=before.period_id, unit_ids=[unit_id]
+            )
+            previous = report_data.parse(earlier[unit_id]) if unit_id in earlier else None
+
     def results_of(unit: str | None) -> Any:
         value = stored.get(unit) if unit is not None else None
         return report_data.parse(value) if value is not None else None
@@ -158,5 +168,6 @@ async def _report_bytes(
         parent=results_of(this.parent_id if this else None),
         enterprise=results_of(root),
         sub_units=[r for r in (results_of(c.unit_id) for c in children) if r is not None],
+        previous=previous,
     )
     return json.dumps(data, ensure_ascii=False).encode()

@@ -95,6 +95,17 @@ async def list_unit_results(session: AsyncSession, *, period_id: str) -> Sequenc
     ).all()
 
 
+async def previous_period(session: AsyncSession, *, before: datetime) -> Period | None:
+    """The most recent period finalised before `before` (last year's, for comparison)."""
+    found = await session.exec(
+        select(Period)
+        .where(col(Period.finalized_at) < before)
+        .order_by(col(Period.finalized_at).desc())
+        .limit(1)
+    )
+    return found.first()
+
+
 async def unit_results_of(
     session: AsyncSession, *, period_id: str, unit_ids: Sequence[str]
 ) -> dict[str, bytes]:

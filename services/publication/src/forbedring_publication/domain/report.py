@@ -117,6 +117,7 @@ def report(
     parent: PublishedUnitResults | SuppressedUnitResults | None = None,
     enterprise: PublishedUnitResults | SuppressedUnitResults | None = None,
     sub_units: Sequence[PublishedUnitResults | SuppressedUnitResults] = (),
+    previous: PublishedUnitResults | SuppressedUnitResults | None = None,
 ) -> dict[str, Any]:
     """The report data of one unit. `parent` and `enterprise` are compared with when
     published; `sub_units` are listed by their summaries (no numbers for suppressed ones)."""
@@ -171,6 +172,7 @@ def report(
                 if enterprise is not None and enterprise.unit_id != results.unit_id
                 else None
             ),
+            "previous": comparison(previous, names),
         },
         "sub_units": [summary(s, names) for s in sub_units],
     }
