@@ -63,9 +63,10 @@ def make_broker(settings: ServiceSettings, registry: CollectorRegistry) -> Kafka
         enable_idempotence=True,
         acks="all",
         graceful_timeout=settings.shutdown_grace_s,
-        # Through the standard library, so its lines are JSON like ours; its per-message
+        # Not "faststream": FastStream gives that logger its own coloured handler. Ours
+        # propagates to the JSON handler; the per-message
         # "Received"/"Processed" lines are INFO and stay below the root's WARNING.
-        logger=logging.getLogger("faststream"),
+        logger=logging.getLogger("forbedring.broker"),
         middlewares=[
             KafkaTelemetryMiddleware(),
             KafkaPrometheusMiddleware(registry=registry, app_name=settings.service_name),
