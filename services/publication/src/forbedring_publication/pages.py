@@ -211,14 +211,98 @@ def _download(content: bytes | str, media_type: str, filename: str) -> Response:
     )
 
 
+UNIT_LIST_HEADER = [
+    "unit_id",
+    "unit_name",
+    "respondents",
+    "eligible",
+    "response_rate",
+    "level",
+    "parent_id",
+    "published",
+    "included_in",
+    "included_in_name",
+]
+
+
+def unit_list_rows(data: dict[str, Any]) -> list[list[Any]]:
+    """The unit list as rows: numbers only for published units; a suppressed unit gives
+    only that it is suppressed and the unit that includes its answers."""
+    rows: list[list[Any]] = [list(UNIT_LIST_HEADER)]
+    for unit in data["units"]:
+        published = unit["published"]
+        including = unit.get("included_in") or {}
+        rows.append(
+            [
+                unit["unit_id"],
+                unit["name"],
+                unit["respondents"] if published else None,
+                unit["eligible"] if published else None,
+                unit["response_rate"] if published else None,
+                unit.get("level"),
+                unit.get("parent_id"),
+                "yes" if published else "no",
+                including.get("unit_id"),
+                including.get("name"),
+            ]
+        )
+    return [[safe_cell(cell) for cell in row] for row in rows]
+
+
+async def _unit_list(request: Request, session: Any, period_id: str) -> dict[str, Any] | Response:
+    principal = await _signed_in(request)
+    if principal is None:
+        return _sign_in_page(request)
+    try:
+        return await reports.unit_list(session, period_id=period_id, person_id=principal.subject)
+    except PublicationError as error:
+        return _refused(request, error)
+
+
+def _csv(rows: list[list[Any]], filename: str) -> Response:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return _download(out.getvalue(), "text/csv; charset=utf-8", filename)
+
+
+def _xlsx(rows: list[list[Any]], title: str, filename: str) -> Response:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return _download(
+        out.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename,
+    )
+
+
+@router.get("/periods/{period_id}/units.csv", name="units-csv")
+async def units_csv(period_id: str, request: Request, session: SessionDep) -> Response:
+    data = await _unit_list(request, session, period_id)
+    if isinstance(data, Response):
+        return data
+    return _csv(unit_list_rows(data), f"{period_id}-units.csv")
+
+
+@router.get("/periods/{period_id}/units.xlsx", name="units-xlsx")
+async def units_xlsx(period_id: str, request: Request, session: SessionDep) -> Response:
+    data = await _unit_list(request, session, period_id)
+    if isinstance(data, Response):
+        return data
+    return _xlsx(unit_list_rows(data), "units", f"{period_id}-units.xlsx")
+
+
 @router.get("/periods/{period_id}/units/{unit_id}/report.csv", name="report-csv")
 async def unit_csv(period_id: str, unit_id: str, request: Request, runtime: RuntimeDep) -> Response:
     data = await _report(request, runtime, period_id, unit_id)
     if isinstance(data, Response):
         return data
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(export_rows(data))
-    return _download(out.getvalue(), "text/csv; charset=utf-8", f"{period_id}-{unit_id}.csv")
+    return _csv(export_rows(data), f"{period_id}-{unit_id}.csv")
 
 
 @router.get("/periods/{period_id}/units/{unit_id}/report.xlsx", name="report-xlsx")
@@ -228,16 +312,4 @@ async def unit_xlsx(
     data = await _report(request, runtime, period_id, unit_id)
     if isinstance(data, Response):
         return data
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "report"
-    for row in export_rows(data):
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return _download(
-        out.getvalue(),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        f"{period_id}-{unit_id}.xlsx",
-    )
+    return _xlsx(export_rows(data), "report", f"{period_id}-{unit_id}.xlsx")

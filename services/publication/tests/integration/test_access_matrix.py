@@ -50,6 +50,8 @@ def routes(period_id: str) -> list[tuple[str, str, dict[str, Any] | None]]:
             for unit in UNITS
             for lang in ("nb", "nn", "en")
         ],
+        ("csv:index", f"/periods/{period_id}/units.csv", None),
+        ("xlsx:index", f"/periods/{period_id}/units.xlsx", None),
         *[(f"csv:{unit}", f"/periods/{period_id}/units/{unit}/report.csv", None) for unit in UNITS],
         *[
             (f"xlsx:{unit}", f"/periods/{period_id}/units/{unit}/report.xlsx", None)
@@ -102,6 +104,10 @@ def check_page(route: str, status: int, text: str) -> None:
         assert "unit_id,unit_name,respondents" not in text
     elif route.startswith(("csv", "xlsx")):
         assert text.startswith("unit_id,unit_name,respondents")
+        if unit == "index":  # the unit list: the suppressed unit without numbers
+            (small,) = [line for line in text.splitlines() if line.startswith("S-SMALL,")]
+            assert small.split(",")[2:5] == ["", "", ""]
+            assert small.endswith(",no,K,Klinikk")
     elif route.startswith("page:") and unit not in ("index", "indicator"):
         assert "<svg" in text, "the report has its charts"
 

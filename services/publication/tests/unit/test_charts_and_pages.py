@@ -1,10 +1,11 @@
 """The report's charts are accessible SVG readable without colour; every page text exists
-in all three languages."""
+in all three languages; the unit-list export has no numbers for a suppressed unit."""
 
 import xml.etree.ElementTree as ET
 
 from forbedring_chassis.web import Pages
 from forbedring_publication import charts
+from forbedring_publication.pages import UNIT_LIST_HEADER, unit_list_rows
 
 SVG = "{http://www.w3.org/2000/svg}"
 LABELS = {
@@ -50,3 +51,35 @@ def test_every_page_text_exists_in_all_three_languages() -> None:
     pages = Pages.for_package("forbedring_publication")
     assert pages.missing_messages() == []
     assert pages.catalog.problems() == []
+
+
+def test_the_unit_list_export_has_no_numbers_for_a_suppressed_unit() -> None:
+    data = {
+        "units": [
+            {
+                "unit_id": "S-PUB",
+                "name": "=Sengepost",  # a formula-looking name is made text
+                "published": True,
+                "respondents": 20,
+                "eligible": 24,
+                "response_rate": 83.3,
+                "level": "3",
+                "parent_id": "K",
+            },
+            {
+                "unit_id": "S-SMALL",
+                "name": "Liten post",
+                "published": False,
+                "reason": "too_few_respondents",
+                "included_in": {"unit_id": "K", "name": "Klinikk"},
+                "level": "3",
+                "parent_id": "K",
+            },
+        ]
+    }
+    header, published, suppressed = unit_list_rows(data)
+    assert header == UNIT_LIST_HEADER
+    assert published[:5] == ["S-PUB", "'=Sengepost", 20, 24, 83.3]
+    assert suppressed == [
+        "S-SMALL", "Liten post", None, None, None, "3", "K", "no", "K", "Klinikk",
+    ]  # fmt: skip
