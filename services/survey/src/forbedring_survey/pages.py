@@ -2,6 +2,10 @@
 participation. Server-rendered, working without JavaScript; they call the same use cases
 as the JSON API (`answering`, `participation`), so the rules live in one place.
 
+A survey's address is its position in the person's own list (`/answer/1`, `/answer/2`),
+never the invitation id: request paths reach access logs and traces, and an invitation id
+there, with the time, would say who answered when.
+
 Form posts carry a double-submit token: a random value in a SameSite=Strict cookie that the
 form repeats in a hidden field; another site can neither read nor set it.
 """
@@ -9,7 +13,6 @@ form repeats in a hidden field; another site can neither read nor set it.
 import secrets
 from typing import Any
 from urllib.parse import quote
-from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -55,15 +58,12 @@ def _sign_in_page(request: Request) -> HTMLResponse:
     return render(request, "signin.html", {"login_url": login}, status_code=401)
 
 
-async def _invitation(session: Any, principal: Principal, invitation_id: str) -> Invitation:
-    try:
-        wanted = UUID(invitation_id)
-    except ValueError as exc:
-        raise NotFound("You have no such invitation.") from exc
-    for invitation in await answering.open_invitations(session, employee_id=principal.subject):
-        if invitation.id == wanted:
-            return invitation
-    raise NotFound("You have no such invitation.")
+async def _invitation(session: Any, principal: Principal, number: int) -> Invitation:
+    """The person's `number`th open invitation (1-based), as the start page lists them."""
+    invitations = await answering.open_invitations(session, employee_id=principal.subject)
+    if not 1 <= number <= len(invitations):
+        raise NotFound("You have no such survey.")
+    return invitations[number - 1]
 
 
 def _form_values(form: Any, questionnaire: Questionnaire) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -87,6 +87,7 @@ def _render_form(
     request: Request,
     invitation: Invitation,
     *,
+    number: int,
     answers: dict[str, Any] | None = None,
     background: dict[str, Any] | None = None,
     problems: dict[str, ProblemCode] | None = None,
@@ -99,6 +100,7 @@ def _render_form(
         "form.html",
         {
             "invitation": invitation,
+            "number": number,
             "q": questionnaire,
             "answers": answers or {},
             "background": background or {},
@@ -134,19 +136,19 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
     return render(request, "home.html", {"invitations": invitations})
 
 
-@router.get("/answer/{invitation_id}", response_class=HTMLResponse, name="survey-form")
-async def form(invitation_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+@router.get("/answer/{number}", response_class=HTMLResponse, name="survey-form")
+async def form(number: int, request: Request, session: SessionDep) -> HTMLResponse:
     principal = await _signed_in(request)
     if principal is None:
         return _sign_in_page(request)
-    invitation = await _invitation(session, principal, invitation_id)
+    invitation = await _invitation(session, principal, number)
     if invitation.answered:
         return render(request, "answered.html", {"invitation": invitation}, status_code=409)
-    return _render_form(request, invitation)
+    return _render_form(request, invitation, number=number)
 
 
-@router.post("/answer/{invitation_id}", name="survey-submit")
-async def submit(invitation_id: str, request: Request, session: SessionDep) -> Response:
+@router.post("/answer/{number}", name="survey-submit")
+async def submit(number: int, request: Request, session: SessionDep) -> Response:
     principal = await _signed_in(request)
     if principal is None:
         return _sign_in_page(request)
@@ -154,8 +156,8 @@ async def submit(invitation_id: str, request: Request, session: SessionDep) -> R
     cookie = request.cookies.get(CSRF_COOKIE)
     field = posted.get(CSRF_FIELD)
     if not cookie or not isinstance(field, str) or not secrets.compare_digest(cookie, field):
-        return render(request, "expired.html", {"invitation_id": invitation_id}, status_code=403)
-    invitation = await _invitation(session, principal, invitation_id)
+        return render(request, "expired.html", {"number": number}, status_code=403)
+    invitation = await _invitation(session, principal, number)
     if invitation.answered:
         return render(request, "answered.html", {"invitation": invitation}, status_code=409)
     questionnaire = load_questionnaire(invitation.questionnaire_version)
@@ -165,6 +167,7 @@ async def submit(invitation_id: str, request: Request, session: SessionDep) -> R
         return _render_form(
             request,
             invitation,
+            number=number,
             answers=answers,
             background=background,
             problems={p.item_id: p.code for p in problems},
@@ -180,7 +183,9 @@ async def submit(invitation_id: str, request: Request, session: SessionDep) -> R
     except AlreadyAnswered:
         return render(request, "answered.html", {"invitation": invitation}, status_code=409)
     except InvalidAnswers:  # validated above with the same rules; kept for safety
-        return _render_form(request, invitation, answers=answers, background=background)
+        return _render_form(
+            request, invitation, number=number, answers=answers, background=background
+        )
     return RedirectResponse(
         public_root(request) + request.app.url_path_for("survey-thanks"),
         status_code=status.HTTP_303_SEE_OTHER,

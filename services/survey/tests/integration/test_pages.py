@@ -36,14 +36,26 @@ async def test_pages_need_sign_in(harness: Harness) -> None:
         assert "/dev-login?next=" in reply.text
 
 
-async def test_someone_elses_invitation_is_not_found(harness: Harness) -> None:
+async def test_surveys_are_addressed_by_position_never_by_invitation_id(
+    harness: Harness,
+) -> None:
+    """Paths reach access logs and traces: an invitation id there, with the time, would
+    tell who answered when."""
     organisation = small_organisation({"A": 2}, people_prefix="pg")
     await open_period(harness, organisation)
     owner, other = people_of(organisation, "A")
     invitation = (await harness.api.invitations(owner))[0]["invitation_id"]
+    async with _sign_in(harness, owner) as client:
+        home = await client.get("/")
+        assert invitation not in home.text
+        assert 'href="/answer/1"' in home.text
+        form = await client.get("/answer/1")
+        assert invitation not in form.text
+        assert 'action="/answer/1"' in form.text
+        assert (await client.get("/answer/2")).status_code == 404, "only one survey"
+        assert (await client.get(f"/answer/{invitation}")).status_code != 200
     async with _sign_in(harness, other) as client:
-        assert (await client.get(f"/answer/{invitation}")).status_code == 404
-        assert (await client.get("/answer/not-a-uuid")).status_code == 404
+        assert "Unit A" in (await client.get("/answer/1")).text, "their own survey"
 
 
 async def test_the_form_posts_answers_once_and_refuses_without_its_token(
@@ -52,25 +64,22 @@ async def test_the_form_posts_answers_once_and_refuses_without_its_token(
     organisation = small_organisation({"A": 3}, people_prefix="pf")
     period_id = await open_period(harness, organisation)
     person = people_of(organisation, "A")[0]
-    invitation = (await harness.api.invitations(person))[0]["invitation_id"]
     async with _sign_in(harness, person) as client:
         home = await client.get("/", params={"lang": "en"})
         assert "Unit A" in home.text
-        page = await client.get(f"/answer/{invitation}")
+        page = await client.get("/answer/1")
         assert page.status_code == 200
         assert page.headers["content-language"] == "en"
         assert page.text.count("<fieldset") >= 35
         answers = {k: str(v) for k, v in valid_answers().items()}
 
-        forged = await client.post(f"/answer/{invitation}", data={**answers, "csrf_token": "x"})
+        forged = await client.post("/answer/1", data={**answers, "csrf_token": "x"})
         assert forged.status_code == 403
 
         missing = dict(answers)
         first_item = next(iter(missing))
         del missing[first_item]
-        invalid = await client.post(
-            f"/answer/{invitation}", data={**missing, "csrf_token": _token(page.text)}
-        )
+        invalid = await client.post("/answer/1", data={**missing, "csrf_token": _token(page.text)})
         assert invalid.status_code == 422
         assert 'role="alert"' in invalid.text
         assert f'href="#{first_item}-legend"' in invalid.text
@@ -84,14 +93,10 @@ async def test_the_form_posts_answers_once_and_refuses_without_its_token(
         counted = await harness.api.participation(period_id, person)
         assert sum(u["respondents"] for u in counted["units"]) == 0, "nothing stored"
 
-        sent = await client.post(
-            f"/answer/{invitation}", data={**answers, "csrf_token": _token(invalid.text)}
-        )
+        sent = await client.post("/answer/1", data={**answers, "csrf_token": _token(invalid.text)})
         assert sent.status_code == 303
         assert sent.headers["location"].endswith("/thanks")
-        again = await client.post(
-            f"/answer/{invitation}", data={**answers, "csrf_token": _token(page.text)}
-        )
+        again = await client.post("/answer/1", data={**answers, "csrf_token": _token(page.text)})
         assert again.status_code == 409
         assert "already been answered" in again.text
 
