@@ -248,8 +248,10 @@ class TopicApplier:
                 await self.reconfigure(spec, configs.get(spec.name, {}))
 
         declared = {spec.name for spec in specs}
+        # Under a prefix (tests) only that prefix's topics are ours to report on.
+        ours = specs[0].name[: specs[0].name.find("forbedring.")] if specs else ""
         undeclared = sorted(
-            n for n in existing if n.startswith("forbedring.") and n not in declared
+            n for n in existing if n.startswith(ours + "forbedring.") and n not in declared
         )
         if undeclared:
             shown = ", ".join(undeclared[:5]) + (", ..." if len(undeclared) > 5 else "")
