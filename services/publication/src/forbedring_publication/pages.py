@@ -19,7 +19,7 @@ from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_chassis.spreadsheet import safe_cell
 from forbedring_chassis.web import render, request_language
 from forbedring_chassis.web.pages import public_root
-from forbedring_publication import charts, reports
+from forbedring_publication import charts, reports, repository
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.errors import Forbidden, NotFound, PublicationError
 from forbedring_publication.settings import PublicationSettings
@@ -67,6 +67,15 @@ def _refused(request: Request, error: PublicationError) -> HTMLResponse:
             status_code=403,
         )
     return render(request, "not_found.html", {"message": error.message}, status_code=404)
+
+
+@router.get("/", response_class=HTMLResponse, name="report-home")
+async def home(request: Request, session: SessionDep) -> HTMLResponse:
+    """The surveys whose results this service holds; each page checks access itself."""
+    if await _signed_in(request) is None:
+        return _sign_in_page(request)
+    periods = await repository.list_periods(session)
+    return render(request, "home.html", {"periods": periods})
 
 
 @router.get("/periods/{period_id}", response_class=HTMLResponse, name="report-index")

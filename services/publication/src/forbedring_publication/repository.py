@@ -95,6 +95,14 @@ async def list_unit_results(session: AsyncSession, *, period_id: str) -> Sequenc
     ).all()
 
 
+async def list_periods(session: AsyncSession) -> Sequence[Period]:
+    """Every period the read model knows, the newest first."""
+    found = await session.exec(
+        select(Period).order_by(col(Period.finalized_at).desc().nulls_first())
+    )
+    return found.all()
+
+
 async def previous_period(session: AsyncSession, *, before: datetime) -> Period | None:
     """The most recent period finalised before `before` (last year's, for comparison)."""
     found = await session.exec(
