@@ -97,6 +97,12 @@ async def test_an_employee_answers_the_whole_survey(
     await page.keyboard.press("Space")
     await page.keyboard.press("ArrowDown")
     await expect(page.locator(f"#{first}-2")).to_be_checked()
+    if language == "nn":
+        # A draft survives a reload, in this tab only; nothing was sent.
+        await page.reload()
+        await expect(page.locator(f"#{first}-2")).to_be_checked()
+        stored = await page.evaluate("() => JSON.stringify(sessionStorage)")
+        assert f'\\"{first}\\":\\"2\\"' in stored
 
     await answer_everything(page)
     if language == "en":
@@ -117,6 +123,7 @@ async def test_an_employee_answers_the_whole_survey(
 
     await page.get_by_role("button").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(texts["thanks"])
+    assert await page.evaluate("() => sessionStorage.length") == 0, "the draft is gone"
     await assert_accessible(page)
 
     await page.goto(f"{base}/participation")
