@@ -104,6 +104,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _bare_read(servers: str, topic: str, expected: int) -> float:
     consumer = AIOKafkaConsumer(
         topic,
@@ -286,11 +292,12 @@ async def main() -> None:
     result: dict[str, Any] = {}
     try:
         await _until_ready(port)
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _cpu_seconds(process.pid)
         while await _counted(database_url, period) < len(events):  # noqa: ASYNC110 - polling
             await asyncio.sleep(0.2)
         aggregation_s = time.perf_counter() - started
-        print(f"aggregation: {aggregation_s:.1f}s", file=sys.stderr)
+        aggregation_cpu_s = _cpu_seconds(process.pid) - cpu_before
+        print(f"aggregation: {aggregation_s:.1f}s ({aggregation_cpu_s:.1f}s CPU)", file=sys.stderr)
 
         waiter = asyncio.create_task(
             _wait_for_finalized(servers, prefix + topics.RESULTS_FINALIZED, period)
@@ -316,6 +323,7 @@ async def main() -> None:
             "bare_consumer_read_and_json_decode_s": round(bare_s, 2),
             "bare_rate_per_s": round(len(events) / bare_s),
             "aggregation_consume_and_count_s": round(aggregation_s, 2),
+            "aggregation_cpu_s": round(aggregation_cpu_s, 2),
             "aggregation_rate_per_s": round(len(events) / aggregation_s),
             "aggregation_vs_bare_rate": round(bare_s / aggregation_s, 3),
             "period_closed_to_results_finalized_s": round(finalize_s, 2),

@@ -10,7 +10,7 @@ dead-letter topic with the error, and the consumer moves on.
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -57,6 +57,19 @@ CONSUMER_METRICS = (EVENTS_APPLIED, EVENTS_DUPLICATE, EVENTS_DEAD_LETTERED)
 
 def dead_letter_topic(settings: ServiceSettings) -> str:
     return settings.topic(f"forbedring.{settings.service_name}.dead-letter.v1")
+
+
+@dataclass
+class _Batch:
+    """A batch's records as decoded: the events, and those that could not be, with why."""
+
+    decoded: list[tuple[ConsumerRecord, wire.Envelope]] = field(default_factory=list)
+    invalid: list[tuple[ConsumerRecord, str]] = field(default_factory=list)
+
+
+_YIELD_EVERY = 200
+"""Records decoded between two chances for the slice being written to send its next
+statement (a few milliseconds of decoding)."""
 
 
 @dataclass
@@ -277,6 +290,7 @@ def register_batch_consumer(
     max_records: int = 1000,
     batch_timeout_ms: int = 100,
     max_partition_fetch_bytes: int = 1 << 20,
+    slice_records: int | None = None,
 ) -> None:
     """Subscribe `handler(session, events)` to batches of `topics`, effectively once.
 
@@ -285,10 +299,12 @@ def register_batch_consumer(
     would each join it in turn, and every join is a rebalance of the others.)
 
     The same guarantees as `register_consumer`, per batch: the batch's event ids go into
-    `processed_events` in one INSERT ... ON CONFLICT DO NOTHING RETURNING, in the same
-    transaction as the handler's effect, and the handler gets only the events that
-    statement inserted (duplicates within the batch or seen before are dropped). Offsets
-    are committed only after the database commit; on an error the batch is rewound to its
+    `processed_events` in the same transaction as the handler's effect, and the handler
+    gets only the events seen for the first time (duplicates within the batch or seen
+    before are dropped). A batch is applied in slices of `slice_records` (default: the
+    whole batch), each decoded while the one before is written, and `handler` is called
+    once per slice, all in the batch's one transaction. Offsets are committed only after
+    the database commit; on an error the batch is rewound to its
     first record per partition and delivered again. Records that cannot be decoded are
     dead-lettered one by one and the rest of the batch is applied. A batch that keeps
     failing for another reason than an outage is applied event by event, so only the
@@ -298,6 +314,7 @@ def register_batch_consumer(
     attempts = _Attempts(counts={})
     registered = {settings.topic(name): name for name in topics}
     label = ",".join(topics)
+    slice_records = slice_records or max_records
 
     async def send_to_dead_letter(record: ConsumerRecord, error: str) -> None:
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
@@ -336,24 +353,12 @@ def register_batch_consumer(
         records: tuple[ConsumerRecord, ...] = message.raw_message
         if not records:
             return
-        decoded: list[tuple[ConsumerRecord, wire.Envelope]] = []
-        for record in records:
-            try:
-                received = wire.decode(
-                    record.value,
-                    list(record.headers or ()),
-                    key=record.key,
-                    topic=registered[record.topic],
-                )
-            except wire.InvalidEvent as exc:
-                await send_to_dead_letter(record, f"invalid event: {exc}")
-                continue
-            decoded.append((record, received))
         first = records[0]
         position = (first.topic, first.partition, first.offset)
         started = time.time_ns()
+        batch = _Batch()
         try:
-            applied = await _apply([received for _, received in decoded])
+            applied = await _apply_pipelined(records, batch)
         except Exception as exc:
             if _is_outage(exc):
                 log.warning("consumer.retrying_after_outage", topic=first.topic, error=str(exc))
@@ -367,34 +372,97 @@ def register_batch_consumer(
                 )
                 await asyncio.sleep(settings.consumer_retry_backoff_s * failures)
                 raise
-            applied = await _apply_one_by_one(decoded)
+            batch = _decode_all(records)
+            applied = await _apply_one_by_one(batch.decoded)
+        # Only now, so a batch that is delivered again does not dead-letter twice.
+        for record, reason in batch.invalid:
+            await send_to_dead_letter(record, f"invalid event: {reason}")
         attempts.counts.pop(position, None)
-        _trace_each(decoded, started)
+        _trace_each(batch.decoded, started)
         if after_commit is not None and applied:
             try:
                 await after_commit(applied)
             except Exception:
                 log.exception("consumer.after_commit_failed", topics=label)
 
-    async def _apply(received: Sequence[wire.Envelope]) -> list[Any]:
-        unique: dict[str, wire.Envelope] = {}
-        for envelope in received:
-            unique.setdefault(envelope.id, envelope)
-        async with sessions() as session, session.begin():
-            # Sorted: two instances inserting overlapping ids (around a rebalance) take the
-            # unique-index locks in the same order, so they wait rather than deadlock.
-            fresh = await _record_processed_many(
-                session, consumer=settings.group_id, event_ids=sorted(unique)
+    def _decode(record: ConsumerRecord, batch: _Batch) -> wire.Envelope | None:
+        try:
+            received = wire.decode(
+                record.value,
+                list(record.headers or ()),
+                key=record.key,
+                topic=registered[record.topic],
             )
-            events = [envelope.event for eid, envelope in unique.items() if eid in fresh]
-            if events:
-                await handler(session, events)
-        skipped = len(received) - len(events)
+        except wire.InvalidEvent as exc:
+            batch.invalid.append((record, str(exc)))
+            return None
+        batch.decoded.append((record, received))
+        return received
+
+    def _decode_all(records: Sequence[ConsumerRecord]) -> _Batch:
+        batch = _Batch()
+        for record in records:
+            _decode(record, batch)
+        return batch
+
+    async def _apply_pipelined(records: Sequence[ConsumerRecord], batch: _Batch) -> list[Any]:
+        """Decode the batch a slice at a time, and apply each slice in the batch's one
+        transaction while the next slice decodes: the database works on one slice (on
+        another core) while this process decodes the next, instead of one waiting for
+        the other. The decoding loop yields every few hundred records so the slice's
+        statements go out as soon as the one before returns."""
+        applied: list[Any] = []
+        seen: set[str] = set()
+        async with sessions() as session, session.begin():
+            writing: asyncio.Task[list[Any]] | None = None
+            try:
+                for start in range(0, len(records), slice_records):
+                    envelopes: list[wire.Envelope] = []
+                    for index, record in enumerate(records[start : start + slice_records]):
+                        received = _decode(record, batch)
+                        if received is not None and received.id not in seen:
+                            seen.add(received.id)
+                            envelopes.append(received)
+                        if writing is not None and index % _YIELD_EVERY == 0:
+                            await asyncio.sleep(0)
+                    if writing is not None:
+                        applied.extend(await writing)
+                    writing = asyncio.ensure_future(_apply_slice(session, envelopes))
+                if writing is not None:
+                    applied.extend(await writing)
+                    writing = None
+            finally:
+                if writing is not None:  # decoding failed: the transaction rolls back
+                    writing.cancel()
+                    await asyncio.gather(writing, return_exceptions=True)
+        skipped = len(batch.decoded) - len(applied)
         if skipped:
             EVENTS_DUPLICATE.labels(label).inc(skipped)
             log.info("consumer.duplicates_skipped", topics=label, count=skipped)
-        EVENTS_APPLIED.labels(label).inc(len(events))
+        EVENTS_APPLIED.labels(label).inc(len(applied))
         # The database has committed; the offsets have not. A crash here must not double-count.
+        crash_point("after-db-commit")
+        return applied
+
+    async def _apply_slice(session: AsyncSession, envelopes: Sequence[wire.Envelope]) -> list[Any]:
+        """Record the slice's ids (distinct within the batch) and apply the new ones."""
+        # Sorted: two instances inserting overlapping ids (around a rebalance) take the
+        # unique-index locks of a slice in the same order. Across slices they may not; the
+        # database then aborts one of them, which retries like an outage.
+        fresh = await _record_processed_many(
+            session, consumer=settings.group_id, event_ids=sorted(e.id for e in envelopes)
+        )
+        events = [envelope.event for envelope in envelopes if envelope.id in fresh]
+        if events:
+            await handler(session, events)
+        return events
+
+    async def _apply(received: Sequence[wire.Envelope]) -> list[Any]:
+        async with sessions() as session, session.begin():
+            events = await _apply_slice(session, received)
+        EVENTS_APPLIED.labels(label).inc(len(events))
+        if len(events) < len(received):
+            EVENTS_DUPLICATE.labels(label).inc(len(received) - len(events))
         crash_point("after-db-commit")
         return events
 

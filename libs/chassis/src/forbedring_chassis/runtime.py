@@ -182,6 +182,7 @@ class ConsumesBatches:
     max_records: int = 1000
     batch_timeout_ms: int = 100
     max_partition_fetch_bytes: int = 1 << 20
+    slice_records: int | None = None
 
 
 async def _supervised(task: BackgroundTask, runtime: Runtime) -> None:
@@ -246,6 +247,7 @@ def create_service_app(
                 max_records=consumer.max_records,
                 batch_timeout_ms=consumer.batch_timeout_ms,
                 max_partition_fetch_bytes=consumer.max_partition_fetch_bytes,
+                slice_records=consumer.slice_records,
             )
             continue
         register_consumer(

@@ -92,5 +92,6 @@ def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
             max_records=settings.batch_max_records,
             batch_timeout_ms=settings.batch_timeout_ms,
             max_partition_fetch_bytes=settings.fetch_bytes_per_partition,
+            slice_records=settings.slice_records,
         )
     ]

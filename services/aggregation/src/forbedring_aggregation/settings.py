@@ -22,6 +22,12 @@ class AggregationSettings(ServiceSettings):
         "topic is keyed by unit, so a batch from a few partitions touches few units and "
         "each unit's row is written once per batch, however many responses it got",
     )
+    slice_records: int = Field(
+        default=5_000,
+        ge=1,
+        description="a batch is decoded and counted a slice at a time, each slice's "
+        "statements running in the database while the next slice decodes",
+    )
     fetch_bytes_per_partition: int = Field(
         default=16 << 20,
         ge=1 << 16,

@@ -148,6 +148,9 @@ async def aggregation(
             redis_url=infrastructure.redis_url,
             consumer_group=group or unique_name("aggregation"),
             finalise_interval_s=0.5,
+            # Tiny slices: a batch is applied in several, so duplicates across slices,
+            # held responses and the pipelined writing are all exercised.
+            slice_records=7,
         )
         app = create_app(settings)
         async with LifespanManager(app, startup_timeout=30) as manager:

@@ -87,7 +87,7 @@ async def test_a_consumer_killed_mid_stream_and_restarted_ends_with_the_ground_t
     first = await launch(
         database_url=database_url,
         group=group,
-        extra_env={"AGGREGATION_BATCH_MAX_RECORDS": "100"},
+        extra_env={"AGGREGATION_BATCH_MAX_RECORDS": "100", "AGGREGATION_SLICE_RECORDS": "30"},
     )
     await synth.produce(
         infrastructure.kafka_bootstrap_servers,
