@@ -19,10 +19,10 @@ from forbedring_aggregation import testing as synth
 from forbedring_aggregation.app import create_app as create_aggregation
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts.events import DirectoryUpdated, RoleAssignment, Unit
 from forbedring_publication.app import create_app as create_publication
-from forbedring_publication.clock import SettableClock
 from forbedring_publication.scheduler import Scheduler
 from forbedring_publication.settings import PublicationSettings
 

@@ -11,10 +11,10 @@ from aiokafka import AIOKafkaProducer
 from playwright.async_api import Page, expect
 from starlette.types import ASGIApp
 
+from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import envelope
 from forbedring_publication.app import create_app
-from forbedring_publication.clock import SettableClock
 from forbedring_publication.settings import PublicationSettings
 from services.publication.tests.integration.conftest import (
     FINALIZED_AT,

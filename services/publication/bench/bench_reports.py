@@ -32,6 +32,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.db import unit_of_work
 from forbedring_chassis.testing import REPO_ROOT, create_database, drop_database
 from forbedring_chassis.topic_admin import apply_topics, load_topics
@@ -49,7 +50,6 @@ from forbedring_contracts.events import (
 from forbedring_publication import ingest, release
 from forbedring_publication.app import create_app
 from forbedring_publication.cache import ReportCache
-from forbedring_publication.clock import SettableClock
 from forbedring_publication.settings import PublicationSettings
 
 ISSUER = DevelopmentIssuer(issuer="https://bench.issuer", audience="forbedring")

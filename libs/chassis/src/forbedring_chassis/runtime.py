@@ -7,7 +7,7 @@ lifespan connects, migrates, starts consuming, and on shutdown drains in-flight 
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -183,6 +183,33 @@ class ConsumesBatches:
     batch_timeout_ms: int = 100
     max_partition_fetch_bytes: int = 1 << 20
     slice_records: int | None = None
+
+
+async def run_periodically(
+    tick: Callable[[], Awaitable[object]],
+    *,
+    interval_s: float,
+    failure_event: str,
+    last_tick_s: float | None = None,
+) -> None:
+    """Run `tick` now and then every `interval_s` until cancelled. A failing tick is
+    logged as `failure_event`, and the next one still comes. With `last_tick_s`, being
+    cancelled runs one last tick (for at most that long), so work already due leaves at
+    shutdown rather than at the next start."""
+    try:
+        while True:
+            try:
+                await tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(failure_event)
+            await asyncio.sleep(interval_s)
+    except asyncio.CancelledError:
+        if last_tick_s is not None:
+            with suppress(Exception):
+                await asyncio.wait_for(tick(), timeout=last_tick_s)
+        raise
 
 
 async def _supervised(task: BackgroundTask, runtime: Runtime) -> None:

@@ -1,6 +1,5 @@
 """Thin handlers: the chassis has decoded the events and opened the transaction."""
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -9,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forbedring_aggregation import repository, service
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.logging import get_logger
-from forbedring_chassis.runtime import Consumes, ConsumesBatches, Runtime
+from forbedring_chassis.runtime import Consumes, ConsumesBatches, Runtime, run_periodically
 from forbedring_contracts import topics
 from forbedring_contracts.events import Event, PeriodClosed, PeriodOpened, ResponseSubmitted
 
@@ -57,13 +56,11 @@ def _period_of(event: Event) -> str:
 async def finalise_on_timer(runtime: Runtime) -> None:
     """The safety net: period-closed may commit after the last responses did (they are on
     other partitions), or an instance may die between a batch's commit and its check."""
-    interval = _settings(runtime).finalise_interval_s
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await finalise_pending(runtime)
-        except Exception:
-            log.exception("aggregation.finalise.failed")
+    await run_periodically(
+        lambda: finalise_pending(runtime),
+        interval_s=_settings(runtime).finalise_interval_s,
+        failure_event="aggregation.finalise.failed",
+    )
 
 
 def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:

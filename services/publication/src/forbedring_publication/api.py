@@ -8,11 +8,11 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from forbedring_chassis.auth import PrincipalDep
+from forbedring_chassis.clock import Clock
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_contracts.events import Language
 from forbedring_publication import release, reports
 from forbedring_publication.cache import ReportCache
-from forbedring_publication.clock import Clock
 
 router = APIRouter(prefix="/api/v1/periods/{period_id}", tags=["results"])
 

@@ -7,12 +7,12 @@ from forbedring_chassis.auth import (
     development_issuer,
     development_issuer_router,
 )
+from forbedring_chassis.clock import Clock, SystemClock
 from forbedring_chassis.runtime import Runtime, create_service_app
 from forbedring_chassis.web import Pages, install_pages
 from forbedring_publication import pages
 from forbedring_publication.api import router
 from forbedring_publication.cache import ReportCache
-from forbedring_publication.clock import Clock, SystemClock
 from forbedring_publication.consumers import consumers
 from forbedring_publication.errors import PublicationError
 from forbedring_publication.scheduler import Scheduler

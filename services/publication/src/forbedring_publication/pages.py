@@ -7,18 +7,15 @@ import io
 import json
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from openpyxl import Workbook
 
-from forbedring_chassis.auth import Principal, current_principal
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_chassis.spreadsheet import safe_cell
-from forbedring_chassis.web import render, request_language
-from forbedring_chassis.web.pages import public_root
+from forbedring_chassis.web import render, request_language, sign_in_page, signed_in
 from forbedring_publication import charts, reports, repository
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.errors import Forbidden, NotFound, PublicationError
@@ -28,24 +25,6 @@ router = APIRouter(include_in_schema=False)
 
 OSLO = ZoneInfo("Europe/Oslo")
 SCALE_KEYS = ("strongly_disagree", "disagree", "neither", "agree", "strongly_agree")
-
-
-async def _signed_in(request: Request) -> Principal | None:
-    try:
-        return await current_principal(request)
-    except HTTPException:
-        return None
-
-
-def _sign_in_page(request: Request) -> HTMLResponse:
-    settings = request.app.state.runtime.settings
-    here = public_root(request) + request.url.path
-    login = (
-        f"{public_root(request)}/dev-login?next={quote(here)}"
-        if isinstance(settings, PublicationSettings) and settings.dev_issuer_enabled
-        else None
-    )
-    return render(request, "signin.html", {"login_url": login}, status_code=401)
 
 
 def _when(value: str | None, language: str) -> str | None:
@@ -72,17 +51,17 @@ def _refused(request: Request, error: PublicationError) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse, name="report-home")
 async def home(request: Request, session: SessionDep) -> HTMLResponse:
     """The surveys whose results this service holds; each page checks access itself."""
-    if await _signed_in(request) is None:
-        return _sign_in_page(request)
+    if await signed_in(request) is None:
+        return sign_in_page(request, why="report.signin.text")
     periods = await repository.list_periods(session)
     return render(request, "home.html", {"periods": periods})
 
 
 @router.get("/periods/{period_id}", response_class=HTMLResponse, name="report-index")
 async def index(period_id: str, request: Request, session: SessionDep) -> HTMLResponse:
-    principal = await _signed_in(request)
+    principal = await signed_in(request)
     if principal is None:
-        return _sign_in_page(request)
+        return sign_in_page(request, why="report.signin.text")
     try:
         data = await reports.unit_list(session, period_id=period_id, person_id=principal.subject)
     except PublicationError as error:
@@ -94,9 +73,9 @@ async def index(period_id: str, request: Request, session: SessionDep) -> HTMLRe
 async def indicator_page(
     period_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    principal = await _signed_in(request)
+    principal = await signed_in(request)
     if principal is None:
-        return _sign_in_page(request)
+        return sign_in_page(request, why="report.signin.text")
     settings = runtime.settings
     assert isinstance(settings, PublicationSettings)
     try:
@@ -114,9 +93,9 @@ async def indicator_page(
 async def _report(
     request: Request, runtime: Any, period_id: str, unit_id: str
 ) -> dict[str, Any] | Response:
-    principal = await _signed_in(request)
+    principal = await signed_in(request)
     if principal is None:
-        return _sign_in_page(request)
+        return sign_in_page(request, why="report.signin.text")
     cache: ReportCache = request.app.state.report_cache
     try:
         body = await reports.unit_report(
@@ -259,9 +238,9 @@ def unit_list_rows(data: dict[str, Any]) -> list[list[Any]]:
 
 
 async def _unit_list(request: Request, session: Any, period_id: str) -> dict[str, Any] | Response:
-    principal = await _signed_in(request)
+    principal = await signed_in(request)
     if principal is None:
-        return _sign_in_page(request)
+        return sign_in_page(request, why="report.signin.text")
     try:
         return await reports.unit_list(session, period_id=period_id, person_id=principal.subject)
     except PublicationError as error:

@@ -3,14 +3,14 @@ locked with FOR UPDATE SKIP LOCKED and a stage's release time is committed toget
 with its results-released event (outbox), so a stage is released exactly once. The
 clock is injectable; tests call `tick()` with a settable clock."""
 
-import asyncio
 from collections.abc import Callable
 
+from forbedring_chassis.clock import Clock
 from forbedring_chassis.db import Sessions, unit_of_work
 from forbedring_chassis.logging import get_logger
+from forbedring_chassis.runtime import run_periodically
 from forbedring_publication import release
 from forbedring_publication.cache import ReportCache
-from forbedring_publication.clock import Clock
 
 log = get_logger(__name__)
 
@@ -45,11 +45,8 @@ class Scheduler:
         return released
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("publication.scheduler.tick_failed")
-            await asyncio.sleep(self._interval_s)
+        await run_periodically(
+            self.tick,
+            interval_s=self._interval_s,
+            failure_event="publication.scheduler.tick_failed",
+        )

@@ -16,6 +16,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import envelope, topics
 from forbedring_contracts.events import (
@@ -39,7 +40,6 @@ from forbedring_contracts.events import (
 )
 from forbedring_publication.app import create_app
 from forbedring_publication.cache import ReportCache
-from forbedring_publication.clock import SettableClock
 from forbedring_publication.release import Released
 from forbedring_publication.scheduler import Scheduler
 from forbedring_publication.settings import PublicationSettings

@@ -8,9 +8,9 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from forbedring_chassis.auth import PrincipalDep
+from forbedring_chassis.clock import Clock
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_survey import answering, participation, periods, research_export
-from forbedring_survey.clock import Clock
 from forbedring_survey.domain.org_import import Organisation, parse_csv_files, parse_json
 from forbedring_survey.domain.questionnaire import (
     UnknownQuestionnaireVersionError,

@@ -6,11 +6,11 @@ from forbedring_chassis.auth import (
     development_issuer,
     development_issuer_router,
 )
+from forbedring_chassis.clock import Clock, SystemClock
 from forbedring_chassis.runtime import Runtime, create_service_app
 from forbedring_chassis.web import Pages, install_pages
 from forbedring_survey import pages
 from forbedring_survey.api import router
-from forbedring_survey.clock import Clock, SystemClock
 from forbedring_survey.errors import SurveyError
 from forbedring_survey.scheduler import Scheduler
 from forbedring_survey.settings import SurveySettings

@@ -12,14 +12,13 @@ form repeats in a hidden field; another site can neither read nor set it.
 
 import secrets
 from typing import Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from forbedring_chassis.auth import Principal, current_principal
+from forbedring_chassis.auth import Principal
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
-from forbedring_chassis.web import render, request_language
+from forbedring_chassis.web import render, request_language, sign_in_page, signed_in
 from forbedring_chassis.web.pages import public_root
 from forbedring_survey import answering, participation, periods
 from forbedring_survey.domain.questionnaire import (
@@ -38,24 +37,6 @@ router = APIRouter(include_in_schema=False)
 
 CSRF_COOKIE = "forbedring_csrf"
 CSRF_FIELD = "csrf_token"
-
-
-async def _signed_in(request: Request) -> Principal | None:
-    try:
-        return await current_principal(request)
-    except HTTPException:
-        return None
-
-
-def _sign_in_page(request: Request) -> HTMLResponse:
-    settings = request.app.state.runtime.settings
-    here = public_root(request) + request.url.path
-    login = (
-        f"{public_root(request)}/dev-login?next={quote(here)}"
-        if isinstance(settings, SurveySettings) and settings.dev_issuer_enabled
-        else None
-    )
-    return render(request, "signin.html", {"login_url": login}, status_code=401)
 
 
 async def _invitation(session: Any, principal: Principal, number: int) -> Invitation:
@@ -129,18 +110,18 @@ def _problem_text(code: ProblemCode, language: Any) -> str:
 
 @router.get("/", response_class=HTMLResponse, name="survey-home")
 async def home(request: Request, session: SessionDep) -> HTMLResponse:
-    principal = await _signed_in(request)
+    principal = await signed_in(request)
     if principal is None:
-        return _sign_in_page(request)
+        return sign_in_page(request, why="survey.signin.text")
     invitations = await answering.open_invitations(session, employee_id=principal.subject)
     return render(request, "home.html", {"invitations": invitations})
 
 
 @router.get("/answer/{number}", response_class=HTMLResponse, name="survey-form")
 async def form(number: int, request: Request, session: SessionDep) -> HTMLResponse:
-    principal = await _signed_in(request)
+    principal = await signed_in(request)
     if principal is None:
-        return _sign_in_page(request)
+        return sign_in_page(request, why="survey.signin.text")
     invitation = await _invitation(session, principal, number)
     if invitation.answered:
         return render(request, "answered.html", {"invitation": invitation}, status_code=409)
@@ -149,9 +130,9 @@ async def form(number: int, request: Request, session: SessionDep) -> HTMLRespon
 
 @router.post("/answer/{number}", name="survey-submit")
 async def submit(number: int, request: Request, session: SessionDep) -> Response:
-    principal = await _signed_in(request)
+    principal = await signed_in(request)
     if principal is None:
-        return _sign_in_page(request)
+        return sign_in_page(request, why="survey.signin.text")
     posted = await request.form()
     cookie = request.cookies.get(CSRF_COOKIE)
     field = posted.get(CSRF_FIELD)
@@ -194,8 +175,8 @@ async def submit(number: int, request: Request, session: SessionDep) -> Response
 
 @router.get("/thanks", response_class=HTMLResponse, name="survey-thanks")
 async def thanks(request: Request) -> HTMLResponse:
-    if await _signed_in(request) is None:
-        return _sign_in_page(request)
+    if await signed_in(request) is None:
+        return sign_in_page(request, why="survey.signin.text")
     return render(request, "thanks.html")
 
 
@@ -203,8 +184,8 @@ async def thanks(request: Request) -> HTMLResponse:
 async def participation_page(
     request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    if await _signed_in(request) is None:
-        return _sign_in_page(request)
+    if await signed_in(request) is None:
+        return sign_in_page(request, why="survey.signin.text")
     settings = runtime.settings
     assert isinstance(settings, SurveySettings)
     try:

@@ -10,15 +10,14 @@ send participation counts. Safe with several replicas:
 The clock is injectable (`Clock`); tests drive `tick()` with a settable clock.
 """
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 
+from forbedring_chassis.clock import Clock
 from forbedring_chassis.db import Sessions, unit_of_work
 from forbedring_chassis.logging import get_logger
+from forbedring_chassis.runtime import run_periodically
 from forbedring_survey import participation, periods, release, repository
-from forbedring_survey.clock import Clock
 from forbedring_survey.errors import Conflict
 from forbedring_survey.settings import SurveySettings
 
@@ -90,16 +89,9 @@ class Scheduler:
         """The background loop (started by the app's lifespan). When cancelled at
         shutdown it does one last tick, so groups already complete leave now rather than
         at the next start."""
-        try:
-            while True:
-                try:
-                    await self.tick()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("survey.scheduler.tick_failed")
-                await asyncio.sleep(self._settings.scheduler_interval_s)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.tick(), timeout=self._settings.shutdown_grace_s)
-            raise
+        await run_periodically(
+            self.tick,
+            interval_s=self._settings.scheduler_interval_s,
+            failure_event="survey.scheduler.tick_failed",
+            last_tick_s=self._settings.shutdown_grace_s,
+        )

@@ -12,11 +12,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from asgi_lifespan import LifespanManager
 
+from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.runtime import Runtime
 from forbedring_chassis.testing import Databases, Infrastructure, plain_url, unique_name
 from forbedring_contracts import topics
 from forbedring_survey.app import create_app
-from forbedring_survey.clock import SettableClock
 from forbedring_survey.scheduler import Scheduler
 from forbedring_survey.settings import SurveySettings
 from forbedring_survey.testing import HR_ADMIN, SurveyApi

@@ -30,6 +30,8 @@ from forbedring_chassis.web.pages import (
     public_root,
     render,
     request_language,
+    sign_in_page,
+    signed_in,
     status_router,
     url_path,
 )
@@ -54,6 +56,8 @@ __all__ = [
     "public_root",
     "render",
     "request_language",
+    "sign_in_page",
+    "signed_in",
     "status_router",
     "url_path",
 ]

@@ -13,7 +13,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -28,6 +28,7 @@ from jinja2 import (
 )
 from starlette.staticfiles import StaticFiles
 
+from forbedring_chassis.auth import Principal, current_principal
 from forbedring_chassis.web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGE_NAMES,
@@ -275,3 +276,23 @@ def status_router(*, path: str = "/", checks: HealthChecks | None = None) -> API
         )
 
     return router
+
+
+async def signed_in(request: Request) -> Principal | None:
+    """The signed-in person, or None: a page then answers with `sign_in_page`."""
+    try:
+        return await current_principal(request)
+    except HTTPException:
+        return None
+
+
+def sign_in_page(request: Request, *, why: str) -> HTMLResponse:
+    """401: a page asking the person to sign in, saying `why` (a message key), with a
+    link to the development sign-in where the service has it enabled."""
+    root = public_root(request)
+    login = (
+        f"{root}/dev-login?next={quote(root + request.url.path)}"
+        if request.app.state.runtime.settings.dev_issuer_enabled
+        else None
+    )
+    return render(request, "chassis/signin.html", {"login_url": login, "why": why}, status_code=401)
