@@ -9,8 +9,9 @@ dead-letter topic with the error, and the consumer moves on.
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -72,11 +73,74 @@ _YIELD_EVERY = 200
 statement (a few milliseconds of decoding)."""
 
 
+def _slices(total: int, size: int) -> list[tuple[int, int]]:
+    """(start, stop) of each slice: `size` records, but the last one short (a fifth of
+    that), because the batch waits for the last slice's writing with nothing to overlap."""
+    if total <= size:
+        return [(0, total)]
+    tail = max(1, size // 5)
+    bounds = [*range(0, total - tail, size), total - tail, total]
+    return list(pairwise(bounds))
+
+
 @dataclass
 class _Attempts:
-    """Failures per (partition, offset), to dead-letter an event that can never succeed."""
+    """Failures per (partition, offset), to give up on an event that can never succeed."""
 
-    counts: dict[tuple[str, int, int], int]
+    settings: ServiceSettings
+    counts: dict[tuple[str, int, int], int] = field(default_factory=dict)
+
+    async def should_retry(
+        self, exc: Exception, position: tuple[str, int, int], topic: str
+    ) -> bool:
+        """True, after a pause, when the failed delivery should come again (the caller
+        re-raises); False when it has failed too often and is to be given up on. An
+        outage (database or network) is retried forever: the events are not at fault."""
+        if _is_outage(exc):
+            log.warning("consumer.retrying_after_outage", topic=topic, error=str(exc))
+            await asyncio.sleep(self.settings.consumer_retry_backoff_s)
+            return True
+        failures = self.counts.get(position, 0) + 1
+        self.counts[position] = failures
+        if failures < self.settings.consumer_max_attempts:
+            log.warning("consumer.retrying", topic=topic, attempt=failures, error=str(exc))
+            await asyncio.sleep(self.settings.consumer_retry_backoff_s * failures)
+            return True
+        return False
+
+    def done(self, position: tuple[str, int, int]) -> None:
+        self.counts.pop(position, None)
+
+
+def _dead_letterer(
+    broker: KafkaBroker, settings: ServiceSettings, registered: Mapping[str, str]
+) -> Callable[[ConsumerRecord, str], Awaitable[None]]:
+    """`send(record, error)`: the record, as it came, to the service's dead-letter topic,
+    with where it came from and what was wrong in `dlt_*` headers. `registered` maps the
+    full topic names to the names the metrics use."""
+
+    async def send(record: ConsumerRecord, error: str) -> None:
+        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+        headers.update(
+            dlt_error=error[:2000],
+            dlt_original_topic=record.topic,
+            dlt_original_partition=str(record.partition),
+            dlt_original_offset=str(record.offset),
+            dlt_consumer_group=settings.group_id,
+        )
+        await broker.publish(
+            record.value or b"", dead_letter_topic(settings), key=record.key, headers=headers
+        )
+        EVENTS_DEAD_LETTERED.labels(registered[record.topic]).inc()
+        log.warning(
+            "consumer.dead_lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=error[:500],
+        )
+
+    return send
 
 
 async def _raw_body(message: StreamMessage[Any]) -> Any:
@@ -111,29 +175,9 @@ def register_consumer(
     handler: EventHandler,
 ) -> None:
     """Subscribe `handler(session, event)` to `topic`, effectively once."""
-    attempts = _Attempts(counts={})
+    attempts = _Attempts(settings)
     full_topic = settings.topic(topic)
-
-    async def send_to_dead_letter(record: ConsumerRecord, error: str) -> None:
-        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
-        headers.update(
-            dlt_error=error[:2000],
-            dlt_original_topic=record.topic,
-            dlt_original_partition=str(record.partition),
-            dlt_original_offset=str(record.offset),
-            dlt_consumer_group=settings.group_id,
-        )
-        await broker.publish(
-            record.value or b"", dead_letter_topic(settings), key=record.key, headers=headers
-        )
-        EVENTS_DEAD_LETTERED.labels(topic).inc()
-        log.warning(
-            "consumer.dead_lettered",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            error=error[:500],
-        )
+    send_to_dead_letter = _dead_letterer(broker, settings, {full_topic: topic})
 
     @broker.subscriber(
         full_topic,
@@ -155,20 +199,10 @@ def register_consumer(
         try:
             await _apply(received)
         except Exception as exc:
-            if _is_outage(exc):
-                log.warning("consumer.retrying_after_outage", topic=record.topic, error=str(exc))
-                await asyncio.sleep(settings.consumer_retry_backoff_s)
-                raise
-            failures = attempts.counts.get(position, 0) + 1
-            attempts.counts[position] = failures
-            if failures < settings.consumer_max_attempts:
-                log.warning(
-                    "consumer.retrying", topic=record.topic, attempt=failures, error=str(exc)
-                )
-                await asyncio.sleep(settings.consumer_retry_backoff_s * failures)
+            if await attempts.should_retry(exc, position, record.topic):
                 raise
             await send_to_dead_letter(record, f"{type(exc).__name__}: {exc}")
-        attempts.counts.pop(position, None)
+        attempts.done(position)
 
     async def _apply(received: wire.Envelope) -> None:
         event_id = received.id
@@ -311,31 +345,11 @@ def register_batch_consumer(
     event(s) that fail are dead-lettered. `after_commit(events)` runs after the commit
     with the events just applied; its failures are logged, never redelivered.
     """
-    attempts = _Attempts(counts={})
+    attempts = _Attempts(settings)
     registered = {settings.topic(name): name for name in topics}
+    send_to_dead_letter = _dead_letterer(broker, settings, registered)
     label = ",".join(topics)
     slice_records = slice_records or max_records
-
-    async def send_to_dead_letter(record: ConsumerRecord, error: str) -> None:
-        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
-        headers.update(
-            dlt_error=error[:2000],
-            dlt_original_topic=record.topic,
-            dlt_original_partition=str(record.partition),
-            dlt_original_offset=str(record.offset),
-            dlt_consumer_group=settings.group_id,
-        )
-        await broker.publish(
-            record.value or b"", dead_letter_topic(settings), key=record.key, headers=headers
-        )
-        EVENTS_DEAD_LETTERED.labels(registered[record.topic]).inc()
-        log.warning(
-            "consumer.dead_lettered",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            error=error[:500],
-        )
 
     @broker.subscriber(
         *registered,
@@ -360,24 +374,14 @@ def register_batch_consumer(
         try:
             applied = await _apply_pipelined(records, batch)
         except Exception as exc:
-            if _is_outage(exc):
-                log.warning("consumer.retrying_after_outage", topic=first.topic, error=str(exc))
-                await asyncio.sleep(settings.consumer_retry_backoff_s)
-                raise
-            failures = attempts.counts.get(position, 0) + 1
-            attempts.counts[position] = failures
-            if failures < settings.consumer_max_attempts:
-                log.warning(
-                    "consumer.retrying", topic=first.topic, attempt=failures, error=str(exc)
-                )
-                await asyncio.sleep(settings.consumer_retry_backoff_s * failures)
+            if await attempts.should_retry(exc, position, first.topic):
                 raise
             batch = _decode_all(records)
             applied = await _apply_one_by_one(batch.decoded)
         # Only now, so a batch that is delivered again does not dead-letter twice.
         for record, reason in batch.invalid:
             await send_to_dead_letter(record, f"invalid event: {reason}")
-        attempts.counts.pop(position, None)
+        attempts.done(position)
         _trace_each(batch.decoded, started)
         if after_commit is not None and applied:
             try:
@@ -416,9 +420,9 @@ def register_batch_consumer(
         async with sessions() as session, session.begin():
             writing: asyncio.Task[list[Any]] | None = None
             try:
-                for start in range(0, len(records), slice_records):
+                for start, stop in _slices(len(records), slice_records):
                     envelopes: list[wire.Envelope] = []
-                    for index, record in enumerate(records[start : start + slice_records]):
+                    for index, record in enumerate(records[start:stop]):
                         received = _decode(record, batch)
                         if received is not None and received.id not in seen:
                             seen.add(received.id)
