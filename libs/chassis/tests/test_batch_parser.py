@@ -6,6 +6,12 @@ from aiokafka import ConsumerRecord
 from faststream.message import StreamMessage
 
 from forbedring_chassis.consumer import _parse_batch
+from forbedring_chassis.wire import REQUIRED_HEADERS
+
+
+def _envelope(event_id: str) -> list[tuple[str, bytes]]:
+    """The headers every event carries (values do not matter to the parser)."""
+    return [(name, event_id.encode() if name == "ce_id" else b"x") for name in REQUIRED_HEADERS]
 
 
 def _record(offset: int, headers: list[tuple[str, bytes]]) -> ConsumerRecord[bytes, bytes]:
@@ -36,22 +42,22 @@ async def _original(records: tuple[ConsumerRecord[bytes, bytes], ...]) -> Stream
 
 
 async def test_only_traced_records_reach_the_batch_headers() -> None:
-    traced = [("ce_id", b"2"), ("traceparent", b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01")]
+    traced = [*_envelope("2"), ("traceparent", b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01")]
     records = (
-        _record(1, [("ce_id", b"1")]),
+        _record(1, _envelope("1")),
         _record(2, traced),
-        _record(3, [("ce_id", b"3")]),
+        _record(3, _envelope("3")),
     )
     message = await _parse_batch(records, _original)
     assert message.raw_message == records
     assert message.body == [b"v1", b"v2", b"v3"]
-    assert message.headers == {"ce_id": "1"}
+    assert message.headers == {n: v.decode() for n, v in _envelope("1")}
     assert message.batch_headers == [{n: v.decode() for n, v in traced}]
     assert message.message_id == "1-3-1001"
 
 
 async def test_an_untraced_batch_has_no_batch_headers() -> None:
-    records = (_record(5, [("ce_id", b"5")]), _record(6, [("ce_id", b"6")]))
+    records = (_record(5, _envelope("5")), _record(6, _envelope("6")))
     message = await _parse_batch(records, _original)
     assert message.batch_headers == []
     assert message.body == [b"v5", b"v6"]

@@ -264,6 +264,7 @@ _INSERT_PROCESSED = text(
 
 
 _TRACE_HEADERS = frozenset(("traceparent", "baggage"))
+_ENVELOPE_HEADERS = len(wire.REQUIRED_HEADERS)
 
 
 async def _parse_batch(
@@ -280,10 +281,13 @@ async def _parse_batch(
     message = await original(records[:1])
     message.raw_message = records
     message.body = [record.value or b"" for record in records]
+    # A record with no more headers than the envelope requires has no room for a trace
+    # context (or is no valid event): its headers are not even looked at.
     message.batch_headers = [
         {name: value.decode(errors="replace") for name, value in record.headers}
         for record in records
-        if any(name in _TRACE_HEADERS for name, _ in record.headers or ())
+        if len(record.headers or ()) > _ENVELOPE_HEADERS
+        and any(name in _TRACE_HEADERS for name, _ in record.headers)
     ]
     first, last = records[0], records[-1]
     message.message_id = f"{first.offset}-{last.offset}-{first.timestamp}"
@@ -294,7 +298,9 @@ def _trace_each(decoded: Sequence[tuple[ConsumerRecord, wire.Envelope]], started
     """A consumer span per event that carries a trace context, in the producer's trace (the
     batch's own span only links to them), so one trace still follows an event end to end.
     Events without a trace context cost nothing here."""
-    for record, _ in decoded:
+    for record, received in decoded:
+        if not received.other_headers:  # only the envelope's own: no trace context
+            continue
         headers = record.headers or ()
         if not any(name == "traceparent" for name, _ in headers):
             continue

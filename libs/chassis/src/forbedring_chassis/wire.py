@@ -10,6 +10,7 @@ from forbedring_contracts import envelope
 from forbedring_contracts.events.base import Event
 
 InvalidEvent = envelope.InvalidEvent
+REQUIRED_HEADERS = envelope.REQUIRED_HEADERS
 Envelope = envelope.Envelope
 
 
