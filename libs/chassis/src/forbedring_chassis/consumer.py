@@ -344,12 +344,12 @@ def register_batch_consumer(
     before are dropped). A batch is applied in slices of `slice_records` (default: the
     whole batch), each decoded while the one before is written, and `handler` is called
     once per slice, all in the batch's one transaction. Offsets are committed only after
-    the database commit; on an error the batch is rewound to its
-    first record per partition and delivered again. Records that cannot be decoded are
-    dead-lettered one by one and the rest of the batch is applied. A batch that keeps
-    failing for another reason than an outage is applied event by event, so only the
-    event(s) that fail are dead-lettered. `after_commit(events)` runs after the commit
-    with the events just applied; its failures are logged, never redelivered.
+    the database commit; on an error the batch is rewound to its first record per
+    partition and delivered again. Records that cannot be decoded are dead-lettered one
+    by one and the rest of the batch is applied. A batch that keeps failing for another
+    reason than an outage is applied event by event, each with as many attempts, so only
+    the event(s) that keep failing are dead-lettered. `after_commit(events)` runs after
+    the commit with the events just applied; its failures are logged, never redelivered.
     """
     attempts = _Attempts(settings)
     registered = {settings.topic(name): name for name in topics}
@@ -479,14 +479,21 @@ def register_batch_consumer(
     async def _apply_one_by_one(
         decoded: Sequence[tuple[ConsumerRecord, wire.Envelope]],
     ) -> list[Any]:
+        """Each event in its own transaction, each given the attempts a batch has: only
+        an event that keeps failing is dead-lettered, not one that failed in passing."""
         applied: list[Any] = []
         for record, received in decoded:
-            try:
-                applied.extend(await _apply([received]))
-            except Exception as exc:
-                if _is_outage(exc):
-                    raise
-                await send_to_dead_letter(record, f"{type(exc).__name__}: {exc}")
+            for attempt in range(1, settings.consumer_max_attempts + 1):
+                try:
+                    applied.extend(await _apply([received]))
+                    break
+                except Exception as exc:
+                    if _is_outage(exc):
+                        raise
+                    if attempt == settings.consumer_max_attempts:
+                        await send_to_dead_letter(record, f"{type(exc).__name__}: {exc}")
+                    else:
+                        await asyncio.sleep(settings.consumer_retry_backoff_s * attempt)
         return applied
 
     _ = consume

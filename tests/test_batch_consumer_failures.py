@@ -1,0 +1,142 @@
+"""The chassis batch consumer's failure paths, on the real broker and PostgreSQL, with a
+batch applied in several pipelined slices: a handler that fails once is retried and
+applies everything once; an event that always fails is dead-lettered on its own and the
+rest of its batch is applied once; a record that is no event is dead-lettered too."""
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from forbedring_aggregation import testing as synth
+from forbedring_aggregation.settings import AggregationSettings
+from forbedring_chassis import wire
+from forbedring_chassis.consumer import dead_letter_topic, register_batch_consumer
+from forbedring_chassis.db import ProcessedEvent, make_engine, make_sessions
+from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
+from forbedring_contracts import topics
+from forbedring_contracts.events import ResponseSubmitted
+
+Q = synth.questionnaire()
+
+
+async def _applied(sessions: Any) -> list[str]:
+    async with sessions() as session:
+        result = await session.exec(text("SELECT response_id FROM applied"))
+        return [row[0] for row in result.all()]
+
+
+async def _dead_letters(servers: str, topic: str, expected: int) -> list[dict[str, str]]:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=servers,
+        auto_offset_reset="earliest",
+        group_id=unique_name("dlt-reader"),
+    )
+    await consumer.start()
+    found: list[dict[str, str]] = []
+    try:
+
+        async def arrived() -> bool:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                found.extend({k: v.decode() for k, v in r.headers} for r in records)
+            return len(found) >= expected
+
+        await eventually(arrived)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
+    infrastructure: Infrastructure, databases: Databases, private_topic_prefix: str
+) -> None:
+    rng = random.Random(7)
+    events = synth.responses(rng, unique_name("period"), Q, {"unit-a": 40, "unit-b": 40})
+    poison, flaky = str(events[25].response_id), str(events[50].response_id)
+    settings = AggregationSettings(
+        database_url=await databases.create("batch"),
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        kafka_topic_prefix=private_topic_prefix,
+        redis_url=infrastructure.redis_url,
+        consumer_group=unique_name("batch"),
+        consumer_retry_backoff_s=0.05,
+        consumer_max_attempts=3,
+    )
+    engine = make_engine(settings.database_url)
+    sessions = make_sessions(engine)
+    async with engine.begin() as connection:
+        await connection.run_sync(
+            lambda sync: SQLModel.metadata.create_all(sync, tables=[ProcessedEvent.__table__])  # type: ignore[attr-defined]
+        )
+        # No key: an event applied twice would show as two rows.
+        await connection.execute(text("CREATE TABLE applied (response_id text NOT NULL)"))
+
+    failed_once: set[str] = set()
+
+    async def handler(session: AsyncSession, batch: Sequence[ResponseSubmitted]) -> None:
+        ids = [str(event.response_id) for event in batch]
+        if poison in ids:
+            raise RuntimeError("this event can never be applied")
+        if flaky in ids and flaky not in failed_once:
+            failed_once.add(flaky)
+            raise RuntimeError("a passing failure")
+        await session.exec(
+            text("INSERT INTO applied SELECT unnest(CAST(:ids AS text[]))"),  # type: ignore[call-overload]
+            params={"ids": ids},
+        )
+
+    broker = KafkaBroker(settings.kafka_bootstrap_servers)
+    register_batch_consumer(
+        broker,
+        settings=settings,
+        sessions=sessions,
+        topics=(topics.RESPONSE_SUBMITTED,),
+        handler=handler,
+        max_records=200,
+        batch_timeout_ms=500,
+        slice_records=7,
+    )
+    records = synth.encoded(events)
+    not_an_event = wire.Record(
+        topic=records[0].topic,
+        key=records[0].key,
+        value=b'{"response_id": "not json',
+        headers=records[0].headers,
+        timestamp_ms=records[0].timestamp_ms,
+    )
+    # Everything in one go (so in few batches), with ten events delivered twice.
+    await synth.produce(
+        infrastructure.kafka_bootstrap_servers,
+        private_topic_prefix,
+        [*records[:40], not_an_event, *records[40:], *records[:10]],
+    )
+    await broker.start()
+    try:
+        expected = sorted(str(e.response_id) for e in events if str(e.response_id) != poison)
+
+        async def all_applied() -> bool:
+            return sorted(set(await _applied(sessions))) == expected
+
+        await eventually(all_applied, timeout=60)
+        dead = await _dead_letters(
+            infrastructure.kafka_bootstrap_servers, dead_letter_topic(settings), expected=2
+        )
+    finally:
+        await broker.stop()
+        await engine.dispose()
+
+    assert sorted(await _applied(sessions)) == expected, "each event applied exactly once"
+    assert flaky in failed_once, "the passing failure happened, and was retried"
+    ids = sorted(d.get("ce_id", "") for d in dead)
+    assert len(dead) == 2, dead
+    assert any("RuntimeError: this event can never be applied" in d["dlt_error"] for d in dead)
+    assert any("invalid event" in d["dlt_error"] for d in dead)
+    poison_id = next(r.headers["ce_id"] for r in records if poison in r.value.decode())
+    assert poison_id in ids
