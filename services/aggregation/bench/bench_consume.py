@@ -6,6 +6,9 @@
 1. Produces period-opened, then N responses of 40 answers (36 scale items in 8 factors,
    4 yes/no) over the leaves of a U-unit tree (fan-out 8) to fresh topics.
 2. Bare rate: a plain aiokafka consumer reads the N responses and json.loads each value.
+   The same reader then does the service's per-record work instead (envelope, contract
+   validation, counting) and nothing else: the ceiling of one process, were the
+   database free.
 3. Aggregation rate: one aggregation process (`python -m forbedring_aggregation`) on a
    fresh database and consumer group, timed from ready until every response is counted.
    As in production, period-opened was consumed before the responses arrived (a first
@@ -32,19 +35,21 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from forbedring_aggregation import repository
 from forbedring_aggregation import testing as synth
-from forbedring_aggregation.domain.scoring import add_into, tally
+from forbedring_aggregation.domain.scoring import Layout, add_into, tally, tally_into
 from forbedring_aggregation.domain.snapshot import PeriodUnit, UnitCounters, build_snapshot
 from forbedring_aggregation.service import layout_of
 from forbedring_aggregation.settings import AggregationSettings
+from forbedring_chassis import wire
 from forbedring_chassis.db import make_engine, make_sessions
 from forbedring_chassis.testing import (
     REPO_ROOT,
@@ -58,6 +63,7 @@ from forbedring_chassis.testing import (
 )
 from forbedring_chassis.topic_admin import apply_topics, load_topics
 from forbedring_contracts import topics
+from forbedring_contracts.events import ResponseSubmitted
 
 
 async def _counted(database_url: str, period_id: str) -> int:
@@ -110,7 +116,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _bare_read(servers: str, topic: str, expected: int) -> float:
+async def _read(
+    servers: str, topic: str, expected: int, apply: Callable[[ConsumerRecord], object]
+) -> float:
+    """Seconds for a plain aiokafka consumer to read `expected` records, `apply` to each."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=servers,
@@ -126,11 +135,30 @@ async def _bare_read(servers: str, topic: str, expected: int) -> float:
             batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
             for records in batch.values():
                 for record in records:
-                    json.loads(record.value)
+                    apply(record)
                     seen += 1
         return time.perf_counter() - started
     finally:
         await consumer.stop()
+
+
+def _decode_and_count(layout: Layout) -> Callable[[ConsumerRecord], object]:
+    """The service's per-record work without the database: the envelope and contract
+    validation, then counting into the unit's vector (the ceiling of one process)."""
+    vectors: dict[str, list[int]] = {}
+
+    def apply(record: ConsumerRecord) -> object:
+        event = wire.decode(
+            record.value, list(record.headers), key=record.key, topic=topics.RESPONSE_SUBMITTED
+        ).event
+        assert isinstance(event, ResponseSubmitted)
+        vector = vectors.get(event.unit_id)
+        if vector is None:
+            vector = vectors[event.unit_id] = layout.zeros()
+        tally_into(vector, layout, event.answers)
+        return None
+
+    return apply
 
 
 async def _wait_for_finalized(servers: str, topic: str, period_id: str) -> float:
@@ -285,8 +313,11 @@ async def main() -> None:
     value_bytes = sum(len(r.value) for r in records)
     print(f"produced {len(events)} responses in {produced:.1f}s", file=sys.stderr)
 
-    bare_s = await _bare_read(servers, prefix + topics.RESPONSE_SUBMITTED, len(events))
+    response_topic = prefix + topics.RESPONSE_SUBMITTED
+    bare_s = await _read(servers, response_topic, len(events), lambda r: json.loads(r.value))
     print(f"bare consumer: {bare_s:.1f}s", file=sys.stderr)
+    ceiling_s = await _read(servers, response_topic, len(events), _decode_and_count(layout_of(q)))
+    print(f"decode and count, no database: {ceiling_s:.1f}s", file=sys.stderr)
 
     process = _start_aggregation(env)
     result: dict[str, Any] = {}
@@ -326,12 +357,17 @@ async def main() -> None:
             "aggregation_cpu_s": round(aggregation_cpu_s, 2),
             "aggregation_rate_per_s": round(len(events) / aggregation_s),
             "aggregation_vs_bare_rate": round(bare_s / aggregation_s, 3),
+            "decode_and_count_without_database_s": round(ceiling_s, 2),
+            "decode_and_count_without_database_vs_bare_rate": round(bare_s / ceiling_s, 3),
             "period_closed_to_results_finalized_s": round(finalize_s, 2),
             "notes": "aggregation timed from its /readyz until every response is counted in "
             "PostgreSQL (one process, one consumer group member, all 12 partitions), having "
             "consumed period-opened in an earlier run unless --cold; the bare consumer "
             "reads the same messages and json.loads every value (stdlib json: slower than "
-            "the pydantic/jiter parser the envelope validates with, so not flattering).",
+            "the pydantic/jiter parser the envelope validates with, so not flattering). "
+            "decode_and_count_without_database: the same reader doing the service's "
+            "per-record work (envelope, contract validation, counting) and nothing else: "
+            "what one process could reach if the database cost nothing.",
         }
     finally:
         _stop(process)
