@@ -382,6 +382,7 @@ def register_batch_consumer(
         except Exception as exc:
             if await attempts.should_retry(exc, position, first.topic):
                 raise
+            attempts.done(position)  # the first event's own count starts afresh
             batch = _decode_all(records)
             applied = await _apply_one_by_one(batch.decoded)
         # Only now, so a batch that is delivered again does not dead-letter twice.
@@ -445,14 +446,17 @@ def register_batch_consumer(
                 if writing is not None:  # decoding failed: the transaction rolls back
                     writing.cancel()
                     await asyncio.gather(writing, return_exceptions=True)
-        skipped = len(batch.decoded) - len(applied)
+        _committed(received=len(batch.decoded), applied=len(applied))
+        return applied
+
+    def _committed(*, received: int, applied: int) -> None:
+        skipped = received - applied
         if skipped:
             EVENTS_DUPLICATE.labels(label).inc(skipped)
             log.info("consumer.duplicates_skipped", topics=label, count=skipped)
-        EVENTS_APPLIED.labels(label).inc(len(applied))
+        EVENTS_APPLIED.labels(label).inc(applied)
         # The database has committed; the offsets have not. A crash here must not double-count.
         crash_point("after-db-commit")
-        return applied
 
     async def _apply_slice(session: AsyncSession, envelopes: Sequence[wire.Envelope]) -> list[Any]:
         """Record the slice's ids (distinct within the batch) and apply the new ones."""
@@ -470,30 +474,26 @@ def register_batch_consumer(
     async def _apply(received: Sequence[wire.Envelope]) -> list[Any]:
         async with sessions() as session, session.begin():
             events = await _apply_slice(session, received)
-        EVENTS_APPLIED.labels(label).inc(len(events))
-        if len(events) < len(received):
-            EVENTS_DUPLICATE.labels(label).inc(len(received) - len(events))
-        crash_point("after-db-commit")
+        _committed(received=len(received), applied=len(events))
         return events
 
     async def _apply_one_by_one(
         decoded: Sequence[tuple[ConsumerRecord, wire.Envelope]],
     ) -> list[Any]:
-        """Each event in its own transaction, each given the attempts a batch has: only
-        an event that keeps failing is dead-lettered, not one that failed in passing."""
+        """Each event in its own transaction, under the same retry policy as a batch:
+        only an event that keeps failing is dead-lettered, not one that failed in passing."""
         applied: list[Any] = []
         for record, received in decoded:
-            for attempt in range(1, settings.consumer_max_attempts + 1):
+            position = (record.topic, record.partition, record.offset)
+            while True:
                 try:
                     applied.extend(await _apply([received]))
                     break
                 except Exception as exc:
-                    if _is_outage(exc):
-                        raise
-                    if attempt == settings.consumer_max_attempts:
+                    if not await attempts.should_retry(exc, position, record.topic):
                         await send_to_dead_letter(record, f"{type(exc).__name__}: {exc}")
-                    else:
-                        await asyncio.sleep(settings.consumer_retry_backoff_s * attempt)
+                        break
+            attempts.done(position)
         return applied
 
     _ = consume

@@ -200,9 +200,7 @@ async def run_periodically(
         while True:
             try:
                 await tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
+            except Exception:  # not CancelledError: that ends the loop
                 log.exception(failure_event)
             await asyncio.sleep(interval_s)
     except asyncio.CancelledError:

@@ -4,6 +4,7 @@ The outbox stores headers as JSON and FastStream publishes `str` headers, so rec
 cross this boundary with text headers.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from forbedring_contracts import envelope
@@ -35,7 +36,7 @@ def encode(event: Event) -> Record:
 
 
 def decode(
-    value: bytes | None, headers: list[tuple[str, bytes]], *, key: bytes | None, topic: str
+    value: bytes | None, headers: Sequence[tuple[str, bytes]], *, key: bytes | None, topic: str
 ) -> Envelope:
     """`topic` is the registered name, without any deployment prefix."""
     return envelope.decode(value, headers, key=key, topic=topic)
