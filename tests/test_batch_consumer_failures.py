@@ -1,12 +1,15 @@
 """The chassis batch consumer's failure paths, on the real broker and PostgreSQL, with a
-batch applied in several pipelined slices: a handler that fails once is retried and
-applies everything once; an event that always fails is dead-lettered on its own and the
-rest of its batch is applied once; a record that is no event is dead-lettered too."""
+batch applied in several pipelined slices, with and without worker processes digesting
+part of the events (`Offload`): a handler that fails once is retried and applies
+everything once; an event that always fails is dead-lettered on its own and the rest of
+its batch is applied once; a record that is no event is dead-lettered too; events
+delivered again, in the batch or after their commit, are applied once."""
 
 import random
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
@@ -18,6 +21,7 @@ from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis import wire
 from forbedring_chassis.consumer import dead_letter_topic, register_batch_consumer
 from forbedring_chassis.db import ProcessedEvent, make_engine, make_sessions
+from forbedring_chassis.offload import Offload
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import topics
 from forbedring_contracts.events import ResponseSubmitted
@@ -25,10 +29,27 @@ from forbedring_contracts.events import ResponseSubmitted
 Q = synth.questionnaire()
 
 
-async def _applied(sessions: Any) -> list[str]:
+async def _applied(sessions: Any, *, path: str | None = None) -> list[str]:
+    """The ids applied (by `path`: 'handler' or 'digest'), with repeats."""
     async with sessions() as session:
-        result = await session.exec(text("SELECT response_id FROM applied"))
+        result = await session.exec(
+            text("SELECT response_id FROM applied WHERE path = coalesce(:path, path)"),
+            params={"path": path},
+        )
         return [row[0] for row in result.all()]
+
+
+def digest_unit_a(context: str, events: Sequence[ResponseSubmitted]) -> tuple[list[str], list[int]]:
+    """The offload's digest (run in the workers): the ids of unit `context`'s events; the
+    others declined, for the handler."""
+    taken: list[str] = []
+    declined: list[int] = []
+    for position, event in enumerate(events):
+        if event.unit_id == context:
+            taken.append(str(event.response_id))
+        else:
+            declined.append(position)
+    return taken, declined
 
 
 async def _dead_letters(servers: str, topic: str, expected: int) -> list[dict[str, str]]:
@@ -54,8 +75,12 @@ async def _dead_letters(servers: str, topic: str, expected: int) -> list[dict[st
     return found
 
 
+@pytest.mark.parametrize("offloaded", [False, True], ids=["in-process", "offloaded"])
 async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
-    infrastructure: Infrastructure, databases: Databases, private_topic_prefix: str
+    infrastructure: Infrastructure,
+    databases: Databases,
+    private_topic_prefix: str,
+    offloaded: bool,
 ) -> None:
     rng = random.Random(7)
     events = synth.responses(rng, unique_name("period"), Q, {"unit-a": 40, "unit-b": 40})
@@ -76,24 +101,34 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
             lambda sync: SQLModel.metadata.create_all(sync, tables=[ProcessedEvent.__table__])  # type: ignore[attr-defined]
         )
         # No key: an event applied twice would show as two rows.
-        await connection.execute(text("CREATE TABLE applied (response_id text NOT NULL)"))
+        await connection.execute(
+            text("CREATE TABLE applied (response_id text NOT NULL, path text NOT NULL)")
+        )
 
     failed_once: set[str] = set()
 
-    async def handler(session: AsyncSession, batch: Sequence[ResponseSubmitted]) -> None:
-        ids = [str(event.response_id) for event in batch]
+    async def apply(session: AsyncSession, ids: Sequence[str], path: str) -> None:
         if poison in ids:
             raise RuntimeError("this event can never be applied")
         if flaky in ids and flaky not in failed_once:
             failed_once.add(flaky)
             raise RuntimeError("a passing failure")
         await session.exec(
-            text("INSERT INTO applied SELECT unnest(CAST(:ids AS text[]))"),  # type: ignore[call-overload]
-            params={"ids": ids},
+            text("INSERT INTO applied SELECT unnest(CAST(:ids AS text[])), :path"),  # type: ignore[call-overload]
+            params={"ids": ids, "path": path},
         )
 
+    async def handler(session: AsyncSession, batch: Sequence[ResponseSubmitted]) -> None:
+        await apply(session, [str(event.response_id) for event in batch], "handler")
+
+    async def unit_a(session: AsyncSession) -> str:
+        return "unit-a"
+
+    async def apply_digest(session: AsyncSession, ids: Sequence[str]) -> None:
+        await apply(session, ids, "digest")
+
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
-    register_batch_consumer(
+    workers = register_batch_consumer(
         broker,
         settings=settings,
         sessions=sessions,
@@ -102,6 +137,15 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         max_records=200,
         batch_timeout_ms=500,
         slice_records=7,
+        offload=Offload(
+            topics=(topics.RESPONSE_SUBMITTED,),
+            digest=digest_unit_a,
+            context=unit_a,
+            apply=apply_digest,
+            workers=2,
+        )
+        if offloaded
+        else None,
     )
     records = synth.encoded(events)
     not_an_event = wire.Record(
@@ -117,6 +161,8 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         private_topic_prefix,
         [*records[:40], not_an_event, *records[40:], *records[:10]],
     )
+    if workers is not None:
+        await workers.start()
     await broker.start()
     try:
         expected = sorted(str(e.response_id) for e in events if str(e.response_id) != poison)
@@ -128,7 +174,20 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         dead = await _dead_letters(
             infrastructure.kafka_bootstrap_servers, dead_letter_topic(settings), expected=2
         )
+        # Delivered again after their commit, then new events (the workers' to digest,
+        # in slices of their own) to know they were read.
+        new = synth.responses(rng, events[0].period_id, Q, {"unit-a": 20})
+        await synth.produce(
+            infrastructure.kafka_bootstrap_servers,
+            private_topic_prefix,
+            [*records[:20], *synth.encoded(new)],
+        )
+        expected = sorted([*expected, *(str(e.response_id) for e in new)])
+        await eventually(all_applied, timeout=60)
+        via_digest = await _applied(sessions, path="digest")
     finally:
+        if workers is not None:
+            workers.stop()
         await broker.stop()
         await engine.dispose()
 
@@ -140,3 +199,9 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
     assert any("invalid event" in d["dlt_error"] for d in dead)
     poison_id = next(r.headers["ce_id"] for r in records if poison in r.value.decode())
     assert poison_id in ids
+    unit_b = {str(e.response_id) for e in events if e.unit_id == "unit-b"}
+    if offloaded:
+        assert via_digest, "the workers digested events"
+        assert not unit_b & set(via_digest), "the events the digest declined were not in it"
+    else:
+        assert not via_digest

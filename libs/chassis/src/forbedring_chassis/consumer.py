@@ -10,9 +10,10 @@ dead-letter topic with the error, and the consumer moves on.
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
@@ -30,6 +31,7 @@ from forbedring_chassis import wire
 from forbedring_chassis.db import ProcessedEvent, Sessions
 from forbedring_chassis.faults import crash_point
 from forbedring_chassis.logging import get_logger
+from forbedring_chassis.offload import Digested, Offload, Workers
 from forbedring_chassis.settings import ServiceSettings
 from forbedring_chassis.telemetry import context_from_headers
 
@@ -40,6 +42,7 @@ EventHandler = Callable[[AsyncSession, Any], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
 """`handler(session, events)`: apply events seen for the first time, in arrival order."""
 AfterCommit = Callable[[Sequence[Any]], Awaitable[None]]
+"""`after_commit(applied)`: the events just applied, and the digests (see `Offload`)."""
 
 EVENTS_APPLIED = Counter(
     "forbedring_events_applied_total", "Events applied to the database", ["topic"], registry=None
@@ -68,18 +71,27 @@ class _Batch:
     invalid: list[tuple[ConsumerRecord, str]] = field(default_factory=list)
 
 
+class _Taken(NamedTuple):
+    """A slice's events digested by a worker: the digest, their ids, their records."""
+
+    digest: Any
+    ids: list[str]
+    records: list[ConsumerRecord]
+
+
 _YIELD_EVERY = 200
 """Records decoded between two chances for the slice being written to send its next
 statement (a few milliseconds of decoding)."""
 
 
 def _slices(total: int, size: int) -> list[tuple[int, int]]:
-    """(start, stop) of each slice: `size` records, but the last one short (a fifth of
-    that), because the batch waits for the last slice's writing with nothing to overlap."""
+    """(start, stop) of each slice: `size` records, but the first and last ones short (a
+    fifth of that), because nothing overlaps the decoding of the first slice, nor the
+    writing of the last one."""
     if total <= size:
         return [(0, total)]
-    tail = max(1, size // 5)
-    bounds = [*range(0, total - tail, size), total - tail, total]
+    short = max(1, size // 5)
+    bounds = [0, *range(short, total - short, size), total - short, total]
     return list(pairwise(bounds))
 
 
@@ -294,14 +306,14 @@ async def _parse_batch(
     return message
 
 
-def _trace_each(decoded: Sequence[tuple[ConsumerRecord, wire.Envelope]], started: int) -> None:
+def _trace_each(records: Sequence[ConsumerRecord], started: int) -> None:
     """A consumer span per event that carries a trace context, in the producer's trace (the
     batch's own span only links to them), so one trace still follows an event end to end.
     Events without a trace context cost nothing here."""
-    for record, received in decoded:
-        if not received.other_headers:  # only the envelope's own: no trace context
-            continue
+    for record in records:
         headers = record.headers or ()
+        if len(headers) <= _ENVELOPE_HEADERS:  # only the envelope's own: no trace context
+            continue
         if not any(name == "traceparent" for name, _ in headers):
             continue
         span = _tracer.start_span(
@@ -331,7 +343,8 @@ def register_batch_consumer(
     batch_timeout_ms: int = 100,
     max_partition_fetch_bytes: int = 1 << 20,
     slice_records: int | None = None,
-) -> None:
+    offload: Offload | None = None,
+) -> Workers | None:
     """Subscribe `handler(session, events)` to batches of `topics`, effectively once.
 
     One consumer (one member of the group) for all the topics: a batch may mix their
@@ -350,12 +363,15 @@ def register_batch_consumer(
     reason than an outage is applied event by event, each with as many attempts, so only
     the event(s) that keep failing are dead-lettered. `after_commit(events)` runs after
     the commit with the events just applied; its failures are logged, never redelivered.
+    With an `offload`, worker processes decode and digest the slices (see `offload`).
+    Returns the offload's workers, for the service to start and stop with it.
     """
     attempts = _Attempts(settings)
     registered = {settings.topic(name): name for name in topics}
     send_to_dead_letter = _dead_letterer(broker, settings, registered)
     label = ",".join(topics)
     slice_records = slice_records or max_records
+    workers = Workers(offload) if offload is not None else None
 
     @broker.subscriber(
         *registered,
@@ -389,7 +405,7 @@ def register_batch_consumer(
         for record, reason in batch.invalid:
             await send_to_dead_letter(record, f"invalid event: {reason}")
         attempts.done(position)
-        _trace_each(batch.decoded, started)
+        _trace_each(records, started)
         if after_commit is not None and applied:
             try:
                 await after_commit(applied)
@@ -421,33 +437,79 @@ def register_batch_consumer(
         transaction while the next slice decodes: the database works on one slice (on
         another core) while this process decodes the next, instead of one waiting for
         the other. The decoding loop yields every few hundred records so the slice's
-        statements go out as soon as the one before returns."""
+        statements go out as soon as the one before returns. With an offload, every
+        slice is sent to the workers first, and this process decodes only what they
+        leave."""
         applied: list[Any] = []
+        received = applied_count = 0
         seen: set[str] = set()
+        bounds = _slices(len(records), slice_records)
+        digesting: list[asyncio.Future[Digested] | None] = [None] * len(bounds)
+        if workers is not None:
+            async with sessions() as session:
+                context = await workers.offload.context(session)
+            digesting = [
+                workers.submit(
+                    context,
+                    [(r.value, r.headers, r.key, registered[r.topic]) for r in records[a:b]],
+                )
+                for a, b in bounds
+            ]
         async with sessions() as session, session.begin():
-            writing: asyncio.Task[list[Any]] | None = None
+            writing: asyncio.Task[tuple[list[Any], int]] | None = None
             try:
-                for start, stop in _slices(len(records), slice_records):
+                for (start, stop), future in zip(bounds, digesting, strict=True):
+                    part = records[start:stop]
+                    digested = None if future is None else await _digested(future)
+                    taken = None
+                    if digested is not None and seen.isdisjoint(digested.ids):
+                        seen.update(digested.ids)
+                        left = set(digested.left)
+                        taken = _Taken(
+                            digested.digest,
+                            digested.ids,
+                            [r for i, r in enumerate(part) if i not in left],
+                        )
+                        part = [part[i] for i in digested.left]
+                        received += len(digested.ids)
                     envelopes: list[wire.Envelope] = []
-                    for index, record in enumerate(records[start:stop]):
-                        received = _decode(record, batch)
-                        if received is not None and received.id not in seen:
-                            seen.add(received.id)
-                            envelopes.append(received)
+                    for index, record in enumerate(part):
+                        envelope = _decode(record, batch)
+                        if envelope is not None and envelope.id not in seen:
+                            seen.add(envelope.id)
+                            envelopes.append(envelope)
                         if writing is not None and index % _YIELD_EVERY == 0:
                             await asyncio.sleep(0)
                     if writing is not None:
-                        applied.extend(await writing)
-                    writing = asyncio.ensure_future(_apply_slice(session, envelopes))
+                        applied_here, count = await writing
+                        applied.extend(applied_here)
+                        applied_count += count
+                    writing = asyncio.ensure_future(_apply_slice(session, envelopes, taken))
                 if writing is not None:
-                    applied.extend(await writing)
+                    applied_here, count = await writing
+                    applied.extend(applied_here)
+                    applied_count += count
                     writing = None
             finally:
+                for future in digesting:
+                    if future is not None:
+                        future.cancel()
                 if writing is not None:  # decoding failed: the transaction rolls back
                     writing.cancel()
                     await asyncio.gather(writing, return_exceptions=True)
-        _committed(received=len(batch.decoded), applied=len(applied))
+        _committed(received=len(batch.decoded) + received, applied=applied_count)
         return applied
+
+    async def _digested(future: "asyncio.Future[Digested]") -> Digested | None:
+        """The workers' result; None when the pool broke (a worker died): this process
+        then decodes the slice itself, and the next batch starts new workers."""
+        try:
+            return await future
+        except BrokenProcessPool:
+            log.error("consumer.worker_pool_broken", topics=label)
+            assert workers is not None
+            workers.stop()
+            return None
 
     def _committed(*, received: int, applied: int) -> None:
         skipped = received - applied
@@ -458,23 +520,43 @@ def register_batch_consumer(
         # The database has committed; the offsets have not. A crash here must not double-count.
         crash_point("after-db-commit")
 
-    async def _apply_slice(session: AsyncSession, envelopes: Sequence[wire.Envelope]) -> list[Any]:
-        """Record the slice's ids (distinct within the batch) and apply the new ones."""
+    async def _apply_slice(
+        session: AsyncSession, envelopes: Sequence[wire.Envelope], taken: _Taken | None = None
+    ) -> tuple[list[Any], int]:
+        """Record the slice's ids (distinct within the batch) and apply the new events,
+        then the digest. Returns what was applied (events and digest) and how many
+        events that was."""
+        ids = [e.id for e in envelopes]
+        if taken is not None:
+            ids.extend(taken.ids)
         # Sorted: two instances inserting overlapping ids (around a rebalance) take the
         # unique-index locks of a slice in the same order. Across slices they may not; the
         # database then aborts one of them, which retries like an outage.
         fresh = await _record_processed_many(
-            session, consumer=settings.group_id, event_ids=sorted(e.id for e in envelopes)
+            session, consumer=settings.group_id, event_ids=sorted(ids)
         )
         events = [envelope.event for envelope in envelopes if envelope.id in fresh]
+        if taken is not None and not fresh.issuperset(taken.ids):
+            # Some were applied before (a redelivery): the digest would apply them again.
+            for record in taken.records:
+                envelope = wire.decode(
+                    record.value, record.headers, key=record.key, topic=registered[record.topic]
+                )
+                if envelope.id in fresh:
+                    events.append(envelope.event)
+            taken = None
         if events:
             await handler(session, events)
-        return events
+        if taken is None:
+            return events, len(events)
+        assert workers is not None
+        await workers.offload.apply(session, taken.digest)
+        return [*events, taken.digest], len(events) + len(taken.ids)
 
     async def _apply(received: Sequence[wire.Envelope]) -> list[Any]:
         async with sessions() as session, session.begin():
-            events = await _apply_slice(session, received)
-        _committed(received=len(received), applied=len(events))
+            events, count = await _apply_slice(session, received)
+        _committed(received=len(received), applied=count)
         return events
 
     async def _apply_one_by_one(
@@ -497,3 +579,4 @@ def register_batch_consumer(
         return applied
 
     _ = consume
+    return workers

@@ -35,6 +35,7 @@ from forbedring_chassis.consumer import (
 from forbedring_chassis.db import Sessions, make_engine, make_sessions
 from forbedring_chassis.logging import configure_logging, get_logger
 from forbedring_chassis.migrations import upgrade_to_head
+from forbedring_chassis.offload import Offload, Workers
 from forbedring_chassis.outbox import OutboxRelay
 from forbedring_chassis.settings import ServiceSettings
 from forbedring_chassis.telemetry import configure_tracing
@@ -183,6 +184,7 @@ class ConsumesBatches:
     batch_timeout_ms: int = 100
     max_partition_fetch_bytes: int = 1 << 20
     slice_records: int | None = None
+    offload: Offload | None = None
 
 
 async def run_periodically(
@@ -260,9 +262,10 @@ def create_service_app(
         sessions=sessions, broker=broker, poll_interval_s=settings.outbox_poll_interval_s
     )
     redis = Redis.from_url(settings.redis_url)
+    offloads: list[Workers] = []
     for consumer in consumes:
         if isinstance(consumer, ConsumesBatches):
-            register_batch_consumer(
+            workers = register_batch_consumer(
                 broker,
                 settings=settings,
                 sessions=sessions,
@@ -273,7 +276,10 @@ def create_service_app(
                 batch_timeout_ms=consumer.batch_timeout_ms,
                 max_partition_fetch_bytes=consumer.max_partition_fetch_bytes,
                 slice_records=consumer.slice_records,
+                offload=consumer.offload,
             )
+            if workers is not None:
+                offloads.append(workers)
             continue
         register_consumer(
             broker,
@@ -300,6 +306,8 @@ def create_service_app(
         await asyncio.to_thread(
             upgrade_to_head, database_url=settings.database_url, package=package
         )
+        for workers in offloads:
+            await workers.start()
         await broker.start()
         relay.start()
         tasks = [
@@ -318,6 +326,8 @@ def create_service_app(
             await asyncio.gather(*(sub.stop() for sub in broker.subscribers))
             await relay.stop()
             await broker.stop()
+            for workers in offloads:
+                workers.stop()
             await redis.aclose()
             await engine.dispose()
             log.info("service.stopped", service=settings.service_name)

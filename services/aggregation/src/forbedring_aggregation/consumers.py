@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forbedring_aggregation import repository, service
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.logging import get_logger
+from forbedring_chassis.offload import Offload
 from forbedring_chassis.runtime import Consumes, ConsumesBatches, Runtime, run_periodically
 from forbedring_contracts import topics
 from forbedring_contracts.events import Event, PeriodClosed, PeriodOpened, ResponseSubmitted
@@ -42,15 +43,19 @@ async def finalise_pending(runtime: Runtime, *, period_ids: Sequence[str] | None
     return finalised
 
 
-async def after_events_committed(runtime: Runtime, events: Sequence[Event]) -> None:
+async def after_events_committed(
+    runtime: Runtime, events: Sequence[Event | service.ResponseTally]
+) -> None:
     """A batch just committed: it may have completed a period that is waiting to close
     (or be the period-closed of a complete period)."""
-    await finalise_pending(runtime, period_ids=sorted({_period_of(e) for e in events}))
+    await finalise_pending(runtime, period_ids=sorted({p for e in events for p in _periods_of(e)}))
 
 
-def _period_of(event: Event) -> str:
-    assert isinstance(event, PeriodOpened | ResponseSubmitted | PeriodClosed)
-    return event.period_id
+def _periods_of(applied: Event | service.ResponseTally) -> list[str]:
+    if isinstance(applied, service.ResponseTally):  # counted by the workers
+        return applied.period_ids
+    assert isinstance(applied, PeriodOpened | ResponseSubmitted | PeriodClosed)
+    return [applied.period_id]
 
 
 async def finalise_on_timer(runtime: Runtime) -> None:
@@ -90,5 +95,14 @@ def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
             batch_timeout_ms=settings.batch_timeout_ms,
             max_partition_fetch_bytes=settings.fetch_bytes_per_partition,
             slice_records=settings.slice_records,
+            offload=Offload(
+                topics=(topics.RESPONSE_SUBMITTED,),
+                digest=service.tally_responses,
+                context=layouts.stored,
+                apply=service.add_tally,
+                workers=settings.count_workers,
+            )
+            if settings.count_workers
+            else None,
         )
     ]

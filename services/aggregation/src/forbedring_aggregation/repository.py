@@ -89,6 +89,10 @@ async def questionnaires(
     return {period_id: dict(questionnaire) for period_id, questionnaire in rows.all()}
 
 
+async def period_ids(session: AsyncSession) -> list[str]:
+    return list((await session.exec(select(Period.period_id))).all())
+
+
 async def period(session: AsyncSession, *, period_id: str) -> Period | None:
     return await session.get(Period, period_id)
 

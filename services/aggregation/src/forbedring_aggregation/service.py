@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -80,6 +80,11 @@ class Layouts:
                 self._cache[period_id] = layout_of(Questionnaire.model_validate(questionnaire))
         return {p: self._cache[p] for p in period_ids if p in self._cache}
 
+    async def stored(self, session: AsyncSession) -> dict[str, Layout]:
+        """The layout of every period stored: what the counting workers are sent."""
+        await self.of(session, await repository.period_ids(session))
+        return dict(self._cache)
+
 
 async def open_period(session: AsyncSession, *, event: PeriodOpened) -> None:
     await repository.lock_period(session, period_id=event.period_id, exclusive=True)
@@ -117,43 +122,84 @@ async def open_period(session: AsyncSession, *, event: PeriodOpened) -> None:
     )
 
 
+@dataclass
+class ResponseTally:
+    """What some responses add to their units: respondents, and the counters of those
+    whose period's layout is known."""
+
+    respondents: dict[tuple[str, str], int] = field(default_factory=dict)
+    vectors: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+
+    @property
+    def period_ids(self) -> list[str]:
+        return sorted({period_id for period_id, _ in self.respondents})
+
+    def deltas(self) -> list[repository.CountDelta]:
+        return [
+            repository.CountDelta(period_id, unit_id, count, self.vectors.get((period_id, unit_id)))
+            for (period_id, unit_id), count in self.respondents.items()
+        ]
+
+
+def tally_responses(
+    layouts: Mapping[str, Layout], events: Sequence[ResponseSubmitted]
+) -> tuple[ResponseTally, list[int]]:
+    """Count the responses whose period's layout is in `layouts`; returns the tally and
+    the positions of the others. Pure, so the consumer's worker processes run it too
+    (chassis `Offload`: with the layouts known so far, leaving the rest to the consumer)."""
+    tally = ResponseTally()
+    respondents, vectors = tally.respondents, tally.vectors
+    unknown: list[int] = []
+    for position, event in enumerate(events):
+        layout = layouts.get(event.period_id)
+        if layout is None:
+            unknown.append(position)
+            continue
+        key = (event.period_id, event.unit_id)
+        respondents[key] = respondents.get(key, 0) + 1
+        vector = vectors.get(key)
+        if vector is None:
+            vector = vectors[key] = layout.zeros()
+        tally_into(vector, layout, event.answers)
+    return tally, unknown
+
+
+async def _lock_periods_shared(session: AsyncSession, period_ids: Sequence[str]) -> None:
+    for period_id in period_ids:  # sorted: two instances never wait on each other in a cycle
+        await repository.lock_period(session, period_id=period_id, exclusive=False)
+
+
 async def count_responses(
     session: AsyncSession, *, events: Sequence[ResponseSubmitted], layouts: Layouts
 ) -> None:
     """Count a batch of (first-seen) responses: one upsert for the whole batch."""
     period_ids = sorted({e.period_id for e in events})
-    for period_id in period_ids:  # sorted: two instances never wait on each other in a cycle
-        await repository.lock_period(session, period_id=period_id, exclusive=False)
-    known = await layouts.of(session, period_ids)
-    respondents: dict[tuple[str, str], int] = {}
-    vectors: dict[tuple[str, str], list[int]] = {}
-    held: list[HeldResponse] = []
-    for event in events:
+    await _lock_periods_shared(session, period_ids)
+    tally, unknown = tally_responses(await layouts.of(session, period_ids), events)
+    held = [events[position] for position in unknown]
+    for event in held:  # counted as respondents at once; their answers wait for the period
         key = (event.period_id, event.unit_id)
-        respondents[key] = respondents.get(key, 0) + 1
-        layout = known.get(event.period_id)
-        if layout is None:
-            held.append(
-                HeldResponse(
-                    response_id=str(event.response_id),
-                    period_id=event.period_id,
-                    unit_id=event.unit_id,
-                    answers=dict(event.answers),
-                )
-            )
-            continue
-        vector = vectors.get(key)
-        if vector is None:
-            vector = vectors[key] = layout.zeros()
-        tally_into(vector, layout, event.answers)
-    await repository.hold_responses(session, held)
-    await repository.add_counts(
+        tally.respondents[key] = tally.respondents.get(key, 0) + 1
+    await repository.hold_responses(
         session,
         [
-            repository.CountDelta(period_id, unit_id, count, vectors.get((period_id, unit_id)))
-            for (period_id, unit_id), count in respondents.items()
+            HeldResponse(
+                response_id=str(event.response_id),
+                period_id=event.period_id,
+                unit_id=event.unit_id,
+                answers=dict(event.answers),
+            )
+            for event in held
         ],
     )
+    await add_tally(session, tally, locked=True)
+
+
+async def add_tally(session: AsyncSession, tally: ResponseTally, *, locked: bool = False) -> None:
+    """Add a tally (of responses whose periods are stored) to the units' counts."""
+    if not locked:
+        await _lock_periods_shared(session, tally.period_ids)
+    await repository.add_counts(session, tally.deltas())
 
 
 async def request_close(session: AsyncSession, *, event: PeriodClosed) -> None:

@@ -28,6 +28,13 @@ class AggregationSettings(ServiceSettings):
         description="a batch is decoded and counted a slice at a time, each slice's "
         "statements running in the database while the next slice decodes",
     )
+    count_workers: int = Field(
+        default=2,
+        ge=0,
+        description="worker processes that decode and count responses beside the consumer "
+        "(one core cannot keep up with a bare Kafka consumer); 0 counts in the consumer's "
+        "own process",
+    )
     fetch_bytes_per_partition: int = Field(
         default=16 << 20,
         ge=1 << 16,
