@@ -124,8 +124,8 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
     async def unit_a(session: AsyncSession) -> str:
         return "unit-a"
 
-    async def apply_digest(session: AsyncSession, ids: Sequence[str]) -> None:
-        await apply(session, ids, "digest")
+    async def apply_digests(session: AsyncSession, digests: Sequence[list[str]]) -> None:
+        await apply(session, [i for ids in digests for i in ids], "digest")
 
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
     workers = register_batch_consumer(
@@ -141,7 +141,7 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
             topics=(topics.RESPONSE_SUBMITTED,),
             digest=digest_unit_a,
             context=unit_a,
-            apply=apply_digest,
+            apply=apply_digests,
             workers=2,
         )
         if offloaded

@@ -9,8 +9,11 @@
    The same reader then does the service's per-record work instead (envelope, contract
    validation, counting) and nothing else: the ceiling of one process, were the
    database free.
-3. Aggregation rate: one aggregation process (`python -m forbedring_aggregation`) on a
-   fresh database and consumer group, timed from ready until every response is counted.
+3. Aggregation rate: one aggregation service (`python -m forbedring_aggregation`, with
+   its counting worker processes) on a fresh database and consumer group, timed from
+   ready until every response is counted; before it, the same service with no workers
+   (`AGGREGATION_COUNT_WORKERS=0`), on a database and group of its own. The CPU seconds
+   of the service, its workers, PostgreSQL and Kafka meanwhile are recorded too.
    As in production, period-opened was consumed before the responses arrived (a first
    run of the service stores it and stops); `--cold` starts the service once on a
    backlog of both, so the responses its first batches bring are held, then folded in.
@@ -114,6 +117,47 @@ def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_by_process_group(service_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the service, its worker processes, PostgreSQL and the Kafka
+    broker: who uses the machine's cores while the service counts."""
+    groups = dict.fromkeys(("service", "service_workers", "postgresql", "kafka"), 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        pid = int(entry.name)
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if pid == service_pid:
+            group = "service"
+        elif parent == service_pid:
+            group = "service_workers"
+        elif b"postgres" in command.split(b"\0")[0]:
+            group = "postgresql"
+        elif b"kafka.Kafka" in command or b"kafka-server" in command:
+            group = "kafka"
+        else:
+            continue
+        groups[group] += _cpu_seconds(pid)
+    return groups
+
+
+async def _time_counting(
+    pid: int, database_url: str, period: str, expected: int
+) -> tuple[float, dict[str, float]]:
+    """Seconds until the service (ready) has counted `expected` responses, and the CPU
+    seconds the machine's processes used meanwhile."""
+    started, cpu_before = time.perf_counter(), _cpu_by_process_group(pid)
+    while await _counted(database_url, period) < expected:  # noqa: ASYNC110 - polling
+        await asyncio.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    cpu_after = _cpu_by_process_group(pid)
+    return elapsed, {group: round(cpu_after[group] - cpu_before[group], 2) for group in cpu_after}
 
 
 async def _read(
@@ -280,32 +324,44 @@ async def main() -> None:
     opened_record, *records = synth.encoded([opened, *events])
     generated = time.perf_counter() - started
 
+    def environment(database_url: str, port: int, **settings: str) -> dict[str, str]:
+        env = {
+            **os.environ,
+            **service_environment(
+                "aggregation",
+                infrastructure=infra,
+                database_url=database_url,
+                topic_prefix=prefix,
+                port=port,
+                consumer_group=unique_name("aggregation"),
+            ),
+            "AGGREGATION_LOG_LEVEL": "WARNING",
+            **settings,
+        }
+        if args.batch is not None:
+            env["AGGREGATION_BATCH_MAX_RECORDS"] = str(args.batch)
+        return env
+
+    # The service as configured, and the same with no counting workers (everything in
+    # its one process), each on its own database and consumer group.
     port = free_port()
-    env = {
-        **os.environ,
-        **service_environment(
-            "aggregation",
-            infrastructure=infra,
-            database_url=database_url,
-            topic_prefix=prefix,
-            port=port,
-            consumer_group=unique_name("aggregation"),
-        ),
-        "AGGREGATION_LOG_LEVEL": "WARNING",
-    }
-    if args.batch is not None:
-        env["AGGREGATION_BATCH_MAX_RECORDS"] = str(args.batch)
+    env = environment(database_url, port)
+    in_process_database = unique_name("bench_aggregation")
+    in_process_url = await create_database(infra.database_url, in_process_database)
+    in_process_port = free_port()
+    in_process_env = environment(in_process_url, in_process_port, AGGREGATION_COUNT_WORKERS="0")
     await synth.produce(servers, prefix, [opened_record])
     if not args.cold:
         # As in production, the running service has consumed period-opened (days) before
         # the responses arrive; started afresh with a backlog of both, it would first hold
         # the responses its batches bring before period-opened (the --cold case).
-        process = _start_aggregation(env)
-        try:
-            while not await _period_stored(database_url, period):  # noqa: ASYNC110
-                await asyncio.sleep(0.1)
-        finally:
-            _stop(process)
+        for service_env, url in ((env, database_url), (in_process_env, in_process_url)):
+            process = _start_aggregation(service_env)
+            try:
+                while not await _period_stored(url, period):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+            finally:
+                _stop(process)
 
     started = time.perf_counter()
     await synth.produce(servers, prefix, records)
@@ -319,15 +375,23 @@ async def main() -> None:
     ceiling_s = await _read(servers, response_topic, len(events), _decode_and_count(layout_of(q)))
     print(f"decode and count, no database: {ceiling_s:.1f}s", file=sys.stderr)
 
+    in_process = _start_aggregation(in_process_env)
+    try:
+        await _until_ready(in_process_port)
+        in_process_s, in_process_cpu = await _time_counting(
+            in_process.pid, in_process_url, period, len(events)
+        )
+        print(f"aggregation without workers: {in_process_s:.1f}s", file=sys.stderr)
+    finally:
+        _stop(in_process)
+    await drop_database(infra.database_url, in_process_database)
+
     process = _start_aggregation(env)
     result: dict[str, Any] = {}
     try:
         await _until_ready(port)
-        started, cpu_before = time.perf_counter(), _cpu_seconds(process.pid)
-        while await _counted(database_url, period) < len(events):  # noqa: ASYNC110 - polling
-            await asyncio.sleep(0.2)
-        aggregation_s = time.perf_counter() - started
-        aggregation_cpu_s = _cpu_seconds(process.pid) - cpu_before
+        aggregation_s, cpu_s = await _time_counting(process.pid, database_url, period, len(events))
+        aggregation_cpu_s = cpu_s["service"]
         print(f"aggregation: {aggregation_s:.1f}s ({aggregation_cpu_s:.1f}s CPU)", file=sys.stderr)
 
         waiter = asyncio.create_task(
@@ -355,8 +419,12 @@ async def main() -> None:
             "bare_rate_per_s": round(len(events) / bare_s),
             "aggregation_consume_and_count_s": round(aggregation_s, 2),
             "aggregation_cpu_s": round(aggregation_cpu_s, 2),
+            "cpu_s_while_counting": cpu_s,
             "aggregation_rate_per_s": round(len(events) / aggregation_s),
             "aggregation_vs_bare_rate": round(bare_s / aggregation_s, 3),
+            "aggregation_without_workers_s": round(in_process_s, 2),
+            "aggregation_without_workers_vs_bare_rate": round(bare_s / in_process_s, 3),
+            "cpu_s_while_counting_without_workers": in_process_cpu,
             "decode_and_count_without_database_s": round(ceiling_s, 2),
             "decode_and_count_without_database_vs_bare_rate": round(bare_s / ceiling_s, 3),
             "period_closed_to_results_finalized_s": round(finalize_s, 2),
@@ -367,7 +435,9 @@ async def main() -> None:
             "the pydantic/jiter parser the envelope validates with, so not flattering). "
             "decode_and_count_without_database: the same reader doing the service's "
             "per-record work (envelope, contract validation, counting) and nothing else: "
-            "what one process could reach if the database cost nothing.",
+            "what one process could reach if the database cost nothing. "
+            "aggregation_without_workers: the same service with AGGREGATION_COUNT_WORKERS=0 "
+            "(decoding and counting in its one process), on its own database and group.",
         }
     finally:
         _stop(process)

@@ -79,6 +79,21 @@ class _Taken(NamedTuple):
     records: list[ConsumerRecord]
 
 
+class _SliceApplied(NamedTuple):
+    events: list[Any]
+    """The events applied by the handler."""
+    digest: Any = None
+    """The workers' digest of the slice's other events, to apply with the batch's."""
+    digested: int = 0
+
+    def add_to(self, applied: list[Any], digests: list[Any]) -> int:
+        """Collect the events and digest; returns how many events they stand for."""
+        applied.extend(self.events)
+        if self.digest is not None:
+            digests.append(self.digest)
+        return len(self.events) + self.digested
+
+
 _YIELD_EVERY = 200
 """Records decoded between two chances for the slice being written to send its next
 statement (a few milliseconds of decoding)."""
@@ -441,6 +456,7 @@ def register_batch_consumer(
         slice is sent to the workers first, and this process decodes only what they
         leave."""
         applied: list[Any] = []
+        digests: list[Any] = []
         received = applied_count = 0
         seen: set[str] = set()
         bounds = _slices(len(records), slice_records)
@@ -456,7 +472,7 @@ def register_batch_consumer(
                 for a, b in bounds
             ]
         async with sessions() as session, session.begin():
-            writing: asyncio.Task[tuple[list[Any], int]] | None = None
+            writing: asyncio.Task[_SliceApplied] | None = None
             try:
                 for (start, stop), future in zip(bounds, digesting, strict=True):
                     part = records[start:stop]
@@ -481,15 +497,15 @@ def register_batch_consumer(
                         if writing is not None and index % _YIELD_EVERY == 0:
                             await asyncio.sleep(0)
                     if writing is not None:
-                        applied_here, count = await writing
-                        applied.extend(applied_here)
-                        applied_count += count
+                        applied_count += (await writing).add_to(applied, digests)
                     writing = asyncio.ensure_future(_apply_slice(session, envelopes, taken))
                 if writing is not None:
-                    applied_here, count = await writing
-                    applied.extend(applied_here)
-                    applied_count += count
+                    applied_count += (await writing).add_to(applied, digests)
                     writing = None
+                if digests:
+                    assert workers is not None
+                    await workers.offload.apply(session, digests)
+                    applied.extend(digests)
             finally:
                 for future in digesting:
                     if future is not None:
@@ -522,10 +538,10 @@ def register_batch_consumer(
 
     async def _apply_slice(
         session: AsyncSession, envelopes: Sequence[wire.Envelope], taken: _Taken | None = None
-    ) -> tuple[list[Any], int]:
-        """Record the slice's ids (distinct within the batch) and apply the new events,
-        then the digest. Returns what was applied (events and digest) and how many
-        events that was."""
+    ) -> "_SliceApplied":
+        """Record the slice's ids (distinct within the batch) and apply the new events;
+        the workers' digest of the others is to be applied, unless one of them was
+        applied before."""
         ids = [e.id for e in envelopes]
         if taken is not None:
             ids.extend(taken.ids)
@@ -548,15 +564,13 @@ def register_batch_consumer(
         if events:
             await handler(session, events)
         if taken is None:
-            return events, len(events)
-        assert workers is not None
-        await workers.offload.apply(session, taken.digest)
-        return [*events, taken.digest], len(events) + len(taken.ids)
+            return _SliceApplied(events)
+        return _SliceApplied(events, taken.digest, len(taken.ids))
 
     async def _apply(received: Sequence[wire.Envelope]) -> list[Any]:
         async with sessions() as session, session.begin():
-            events, count = await _apply_slice(session, received)
-        _committed(received=len(received), applied=count)
+            events = (await _apply_slice(session, received)).events
+        _committed(received=len(received), applied=len(events))
         return events
 
     async def _apply_one_by_one(

@@ -42,14 +42,16 @@ is sent to the workers by name."""
 class Offload:
     """Digest the events of `topics` in `workers` processes. Per batch, `context(session)`
     is called in the consumer's process (before the batch's transaction) and sent along
-    with each slice (it must pickle); `apply(session, digest)` then applies a digest in
-    the batch's transaction, after the slice's other events, so what a digest does must
-    not depend on their order."""
+    with each slice (it must pickle); `apply(session, digests)` then applies the batch's
+    digests (one per slice) at once, at the end of its transaction, after its other
+    events: what a digest does must not depend on their order. (Once per batch, because
+    a service can merge the digests first: the aggregation service then writes each
+    unit's counters once a batch rather than once a slice.)"""
 
     topics: tuple[str, ...]
     digest: Digest
     context: Callable[[AsyncSession], Awaitable[Any]]
-    apply: Callable[[AsyncSession, Any], Awaitable[None]]
+    apply: Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
     workers: int
 
 

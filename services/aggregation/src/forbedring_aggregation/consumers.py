@@ -99,7 +99,7 @@ def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
                 topics=(topics.RESPONSE_SUBMITTED,),
                 digest=service.tally_responses,
                 context=layouts.stored,
-                apply=service.add_tally,
+                apply=service.add_tallies,
                 workers=settings.count_workers,
             )
             if settings.count_workers

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_aggregation import repository
-from forbedring_aggregation.domain.scoring import ItemSpec, Layout, tally_into
+from forbedring_aggregation.domain.scoring import ItemSpec, Layout, add_into, tally_into
 from forbedring_aggregation.domain.snapshot import (
     IndicatorSettings,
     NothingPublishableError,
@@ -200,6 +200,24 @@ async def add_tally(session: AsyncSession, tally: ResponseTally, *, locked: bool
     if not locked:
         await _lock_periods_shared(session, tally.period_ids)
     await repository.add_counts(session, tally.deltas())
+
+
+async def add_tallies(session: AsyncSession, tallies: Sequence[ResponseTally]) -> None:
+    """Add the counting workers' tallies of a batch, merged first: a batch's slices come
+    from the same partitions, so the same units, and each row written costs the database
+    far more than adding its vector here (measured: an upsert adding two vectors of 345
+    counters takes about 170 us a row)."""
+    merged = ResponseTally()
+    for tally in tallies:
+        for key, count in tally.respondents.items():
+            merged.respondents[key] = merged.respondents.get(key, 0) + count
+        for key, vector in tally.vectors.items():
+            total = merged.vectors.get(key)
+            if total is None:
+                merged.vectors[key] = vector
+            else:
+                add_into(total, vector)
+    await add_tally(session, merged)
 
 
 async def request_close(session: AsyncSession, *, event: PeriodClosed) -> None:
