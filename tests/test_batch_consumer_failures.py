@@ -5,6 +5,7 @@ everything once; an event that always fails is dead-lettered on its own and the 
 its batch is applied once; a record that is no event is dead-lettered too; events
 delivered again, in the batch or after their commit, are applied once."""
 
+import operator
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -124,8 +125,8 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
     async def unit_a(session: AsyncSession) -> str:
         return "unit-a"
 
-    async def apply_digests(session: AsyncSession, digests: Sequence[list[str]]) -> None:
-        await apply(session, [i for ids in digests for i in ids], "digest")
+    async def apply_digest(session: AsyncSession, ids: list[str]) -> None:
+        await apply(session, ids, "digest")
 
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
     workers = register_batch_consumer(
@@ -141,7 +142,8 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
             topics=(topics.RESPONSE_SUBMITTED,),
             digest=digest_unit_a,
             context=unit_a,
-            apply=apply_digests,
+            merge=operator.add,
+            apply=apply_digest,
             workers=2,
         )
         if offloaded

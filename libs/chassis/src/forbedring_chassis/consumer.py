@@ -85,13 +85,7 @@ class _SliceApplied(NamedTuple):
     digest: Any = None
     """The workers' digest of the slice's other events, to apply with the batch's."""
     digested: int = 0
-
-    def add_to(self, applied: list[Any], digests: list[Any]) -> int:
-        """Collect the events and digest; returns how many events they stand for."""
-        applied.extend(self.events)
-        if self.digest is not None:
-            digests.append(self.digest)
-        return len(self.events) + self.digested
+    """How many events the digest stands for."""
 
 
 _YIELD_EVERY = 200
@@ -456,9 +450,19 @@ def register_batch_consumer(
         slice is sent to the workers first, and this process decodes only what they
         leave."""
         applied: list[Any] = []
-        digests: list[Any] = []
+        digest: Any = None  # the slices' digests, merged
         received = applied_count = 0
         seen: set[str] = set()
+
+        def collect(written: _SliceApplied) -> None:
+            nonlocal digest, applied_count
+            applied.extend(written.events)
+            applied_count += len(written.events) + written.digested
+            if written.digest is not None:
+                assert offload is not None
+                merged = written.digest if digest is None else offload.merge(digest, written.digest)
+                digest = merged
+
         bounds = _slices(len(records), slice_records)
         digesting: list[asyncio.Future[Digested] | None] = [None] * len(bounds)
         if workers is not None:
@@ -497,15 +501,15 @@ def register_batch_consumer(
                         if writing is not None and index % _YIELD_EVERY == 0:
                             await asyncio.sleep(0)
                     if writing is not None:
-                        applied_count += (await writing).add_to(applied, digests)
+                        collect(await writing)
                     writing = asyncio.ensure_future(_apply_slice(session, envelopes, taken))
                 if writing is not None:
-                    applied_count += (await writing).add_to(applied, digests)
+                    collect(await writing)
                     writing = None
-                if digests:
-                    assert workers is not None
-                    await workers.offload.apply(session, digests)
-                    applied.extend(digests)
+                if digest is not None:
+                    assert offload is not None
+                    await offload.apply(session, digest)
+                    applied.append(digest)
             finally:
                 for future in digesting:
                     if future is not None:

@@ -42,16 +42,18 @@ is sent to the workers by name."""
 class Offload:
     """Digest the events of `topics` in `workers` processes. Per batch, `context(session)`
     is called in the consumer's process (before the batch's transaction) and sent along
-    with each slice (it must pickle); `apply(session, digests)` then applies the batch's
-    digests (one per slice) at once, at the end of its transaction, after its other
-    events: what a digest does must not depend on their order. (Once per batch, because
-    a service can merge the digests first: the aggregation service then writes each
-    unit's counters once a batch rather than once a slice.)"""
+    with each slice (it must pickle). The slices' digests are merged as they come back
+    (`merge(a, b)`, in the consumer's process while the workers go on), and `apply(
+    session, digest)` applies the batch's at the end of its transaction, after its other
+    events: what a digest does must not depend on their order. (Once per batch: the
+    aggregation service then writes each unit's counters once a batch rather than once
+    a slice.)"""
 
     topics: tuple[str, ...]
     digest: Digest
     context: Callable[[AsyncSession], Awaitable[Any]]
-    apply: Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
+    merge: Callable[[Any, Any], Any]
+    apply: Callable[[AsyncSession, Any], Awaitable[None]]
     workers: int
 
 

@@ -99,7 +99,8 @@ def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
                 topics=(topics.RESPONSE_SUBMITTED,),
                 digest=service.tally_responses,
                 context=layouts.stored,
-                apply=service.add_tallies,
+                merge=service.merge_tallies,
+                apply=service.add_tally,
                 workers=settings.count_workers,
             )
             if settings.count_workers

@@ -135,11 +135,12 @@ class Running:
 async def aggregation(
     infrastructure: Infrastructure, private_topic_prefix: str, databases: Databases
 ) -> Callable[..., Any]:
-    """Start aggregation in this process: `async with (await aggregation()) as running`."""
+    """Start aggregation in this process: `async with aggregation() as running`; keyword
+    arguments override its settings."""
 
     @asynccontextmanager
     async def start(
-        database_url: str | None = None, group: str | None = None
+        database_url: str | None = None, group: str | None = None, **overrides: Any
     ) -> AsyncIterator[Running]:
         settings = AggregationSettings(
             database_url=database_url or await databases.create("aggregation"),
@@ -151,7 +152,7 @@ async def aggregation(
             # Tiny slices: a batch is applied in several, so duplicates across slices,
             # held responses and the pipelined writing are all exercised.
             slice_records=7,
-        )
+        ).model_copy(update=overrides)
         app = create_app(settings)
         async with LifespanManager(app, startup_timeout=30) as manager:
             transport = httpx.ASGITransport(app=manager.app)

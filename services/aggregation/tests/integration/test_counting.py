@@ -4,9 +4,11 @@ nothing, responses before their period-opened are held and scored when it arrive
 import asyncio
 import random
 import signal
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from forbedring_aggregation import testing as synth
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
@@ -17,8 +19,9 @@ TREE = synth.unit_tree(12, fan_out=3)
 LEAVES = [u for u, _ in TREE if "-L" in u]
 
 
+@pytest.mark.parametrize("count_workers", [2, 0], ids=["workers", "in-process"])
 async def test_duplicates_are_counted_once_and_early_responses_are_held(
-    aggregation: Any, infrastructure: Infrastructure, private_topic_prefix: str
+    aggregation: Any, infrastructure: Infrastructure, private_topic_prefix: str, count_workers: int
 ) -> None:
     rng = random.Random(1)
     period = unique_name("period")
@@ -30,7 +33,7 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
     # the first 30 of them again.
     opened = synth.encoded([synth.period_opened(period, TREE, Q)])
     late_records = synth.encoded(late)
-    async with aggregation() as running:
+    async with aggregation(count_workers=count_workers) as running:
         await synth.produce(
             infrastructure.kafka_bootstrap_servers, private_topic_prefix, records + records
         )
@@ -71,6 +74,24 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
         assert "HF" in preview.json()["published"]
 
 
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux /proc)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def _any_running(pids: list[int]) -> bool:
+    """Whether any of `pids` still runs (exited and not yet reaped does not count)."""
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] != "Z":
+            return True
+    return False
+
+
 async def test_a_consumer_killed_mid_stream_and_restarted_ends_with_the_ground_truth(
     launch: Any, databases: Databases, infrastructure: Infrastructure, private_topic_prefix: str
 ) -> None:
@@ -99,8 +120,15 @@ async def test_a_consumer_killed_mid_stream_and_restarted_ends_with_the_ground_t
         return await counted(database_url, period) >= 2_000
 
     await eventually(under_way, timeout=60, interval=0.02)
+    workers = _children(first.process.pid)
+    assert workers, "the service counts in worker processes"
     first.process.send_signal(signal.SIGKILL)
     assert first.process.wait(timeout=10) == -signal.SIGKILL
+
+    async def workers_gone() -> bool:
+        return not _any_running(workers)
+
+    await eventually(workers_gone, timeout=10)
     at_kill = await counted(database_url, period)
     assert at_kill < len(events), "the consumer had finished before it was killed"
 
