@@ -5,8 +5,11 @@ everything once; an event that always fails is dead-lettered on its own and the 
 its batch is applied once; a record that is no event is dead-lettered too; events
 delivered again, in the batch or after their commit, are applied once."""
 
+import multiprocessing
 import operator
+import os
 import random
+import signal
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,16 +79,11 @@ async def _dead_letters(servers: str, topic: str, expected: int) -> list[dict[st
     return found
 
 
-@pytest.mark.parametrize("offloaded", [False, True], ids=["in-process", "offloaded"])
-async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
-    infrastructure: Infrastructure,
-    databases: Databases,
-    private_topic_prefix: str,
-    offloaded: bool,
-) -> None:
-    rng = random.Random(7)
-    events = synth.responses(rng, unique_name("period"), Q, {"unit-a": 40, "unit-b": 40})
-    poison, flaky = str(events[25].response_id), str(events[50].response_id)
+async def _consumer_database(
+    infrastructure: Infrastructure, databases: Databases, private_topic_prefix: str
+) -> tuple[AggregationSettings, Any, Any]:
+    """Settings for a test consumer, and a database with `processed_events` and a table
+    `applied` (response_id, path) the tests' handlers write to."""
     settings = AggregationSettings(
         database_url=await databases.create("batch"),
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
@@ -96,7 +94,6 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         consumer_max_attempts=3,
     )
     engine = make_engine(settings.database_url)
-    sessions = make_sessions(engine)
     async with engine.begin() as connection:
         await connection.run_sync(
             lambda sync: SQLModel.metadata.create_all(sync, tables=[ProcessedEvent.__table__])  # type: ignore[attr-defined]
@@ -105,6 +102,33 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         await connection.execute(
             text("CREATE TABLE applied (response_id text NOT NULL, path text NOT NULL)")
         )
+    return settings, engine, make_sessions(engine)
+
+
+async def _insert_applied(session: AsyncSession, ids: Sequence[str], path: str) -> None:
+    await session.exec(
+        text("INSERT INTO applied SELECT unnest(CAST(:ids AS text[])), :path"),  # type: ignore[call-overload]
+        params={"ids": ids, "path": path},
+    )
+
+
+async def _unit_a(session: AsyncSession) -> str:
+    return "unit-a"
+
+
+@pytest.mark.parametrize("offloaded", [False, True], ids=["in-process", "offloaded"])
+async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
+    infrastructure: Infrastructure,
+    databases: Databases,
+    private_topic_prefix: str,
+    offloaded: bool,
+) -> None:
+    rng = random.Random(7)
+    events = synth.responses(rng, unique_name("period"), Q, {"unit-a": 40, "unit-b": 40})
+    poison, flaky = str(events[25].response_id), str(events[50].response_id)
+    settings, engine, sessions = await _consumer_database(
+        infrastructure, databases, private_topic_prefix
+    )
 
     failed_once: set[str] = set()
 
@@ -114,16 +138,10 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         if flaky in ids and flaky not in failed_once:
             failed_once.add(flaky)
             raise RuntimeError("a passing failure")
-        await session.exec(
-            text("INSERT INTO applied SELECT unnest(CAST(:ids AS text[])), :path"),  # type: ignore[call-overload]
-            params={"ids": ids, "path": path},
-        )
+        await _insert_applied(session, ids, path)
 
     async def handler(session: AsyncSession, batch: Sequence[ResponseSubmitted]) -> None:
         await apply(session, [str(event.response_id) for event in batch], "handler")
-
-    async def unit_a(session: AsyncSession) -> str:
-        return "unit-a"
 
     async def apply_digest(session: AsyncSession, ids: list[str]) -> None:
         await apply(session, ids, "digest")
@@ -141,7 +159,7 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         offload=Offload(
             topics=(topics.RESPONSE_SUBMITTED,),
             digest=digest_unit_a,
-            context=unit_a,
+            context=_unit_a,
             merge=operator.add,
             apply=apply_digest,
             workers=2,
@@ -207,3 +225,72 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         assert not unit_b & set(via_digest), "the events the digest declined were not in it"
     else:
         assert not via_digest
+
+
+async def test_a_worker_killed_is_replaced_and_nothing_is_lost(
+    infrastructure: Infrastructure, databases: Databases, private_topic_prefix: str
+) -> None:
+    """A worker process dies (the kernel's out-of-memory killer, say) while idle: the
+    consumer starts new workers and applies every event once."""
+    rng = random.Random(8)
+    period = unique_name("period")
+    settings, engine, sessions = await _consumer_database(
+        infrastructure, databases, private_topic_prefix
+    )
+
+    async def handler(session: AsyncSession, batch: Sequence[ResponseSubmitted]) -> None:
+        await _insert_applied(session, [str(event.response_id) for event in batch], "handler")
+
+    async def apply_digest(session: AsyncSession, ids: list[str]) -> None:
+        await _insert_applied(session, ids, "digest")
+
+    broker = KafkaBroker(settings.kafka_bootstrap_servers)
+    workers = register_batch_consumer(
+        broker,
+        settings=settings,
+        sessions=sessions,
+        topics=(topics.RESPONSE_SUBMITTED,),
+        handler=handler,
+        max_records=200,
+        batch_timeout_ms=500,
+        slice_records=7,
+        offload=Offload(
+            topics=(topics.RESPONSE_SUBMITTED,),
+            digest=digest_unit_a,
+            context=_unit_a,
+            merge=operator.add,
+            apply=apply_digest,
+            workers=2,
+        ),
+    )
+    assert workers is not None
+    await workers.start()
+    await broker.start()
+    expected: list[str] = []
+
+    async def all_applied() -> bool:
+        return sorted(set(await _applied(sessions))) == expected
+
+    try:
+        for round_ in range(2):
+            if round_ == 1:
+                spawned = multiprocessing.active_children()
+                assert spawned, "the workers run"
+                os.kill(spawned[0].pid or 0, signal.SIGKILL)
+                spawned[0].join(timeout=10)
+            events = synth.responses(rng, period, Q, {"unit-a": 30})
+            await synth.produce(
+                infrastructure.kafka_bootstrap_servers, private_topic_prefix, synth.encoded(events)
+            )
+            expected.extend(str(e.response_id) for e in events)
+            expected.sort()
+            await eventually(all_applied, timeout=60)
+        assert sorted(await _applied(sessions)) == expected, "each event applied exactly once"
+        after_kill = {str(e.response_id) for e in events}
+        assert after_kill & set(await _applied(sessions, path="digest")), (
+            "new workers digested events after the kill"
+        )
+    finally:
+        workers.stop()
+        await broker.stop()
+        await engine.dispose()

@@ -25,7 +25,9 @@ import os
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -154,9 +156,13 @@ class Workers:
         )
 
     def submit(self, context: Any, rows: Sequence[Row]) -> "asyncio.Future[Digested]":
-        return asyncio.get_running_loop().run_in_executor(
-            self._running(), digest_slice, self.offload.digest, context, self._topics, rows
-        )
+        job = partial(digest_slice, self.offload.digest, context, self._topics, rows)
+        loop = asyncio.get_running_loop()
+        try:
+            return loop.run_in_executor(self._running(), job)
+        except BrokenProcessPool:  # a worker died since the last batch: start anew
+            self.stop()
+            return loop.run_in_executor(self._running(), job)
 
     def stop(self) -> None:
         """Let the workers go (the next `submit` starts new ones): at shutdown, and when
