@@ -8,9 +8,10 @@ which reduces them to something small (the aggregation service: counter vectors 
 unit). What comes back is that digest and the digested events' ids, not the events:
 pickled models would cost the consumer more than decoding them itself.
 
-A worker leaves to the consumer, which then decodes them as it would without an
-offload: records of other topics, records that are no valid event, a repeated id within
-the slice, and the events the digest declines (e.g. those its context cannot take yet).
+A worker leaves some records to the consumer, which decodes them as it would without
+an offload: records of other topics, records that are no valid event, a repeated id
+within the slice, and the events the digest declines (e.g. those its context cannot
+take yet).
 The consumer keeps every guarantee: the digested ids go into `processed_events` with
 the rest, and when one of them turns out to be a redelivery, the digest is thrown away
 and the slice's events are applied the ordinary way.
@@ -107,7 +108,8 @@ def digest_slice(
 
 def _start_worker(module: str) -> None:
     # Import the digest's service once, then keep what was imported out of the garbage
-    # collector's walks (as the service's own process does).
+    # collector's walks (as the service's own process does). Unlike there, a higher
+    # threshold for the young generation measured no better here.
     importlib.import_module(module)
     gc.freeze()
     threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
@@ -147,8 +149,8 @@ class Workers:
         return self._pool
 
     async def start(self) -> None:
-        """Spawn the workers and wait until they have imported the service, so the first
-        batch does not wait for that (a second or two)."""
+        """Spawn the workers (each imports the service first) and wait until they take
+        work, so the first batch does not wait for that (a second or two)."""
         pool = self._running()
         loop = asyncio.get_running_loop()
         await asyncio.gather(
