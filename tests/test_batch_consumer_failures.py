@@ -2,8 +2,9 @@
 batch applied in several pipelined slices, with and without worker processes digesting
 part of the events (`Offload`): a handler that fails once is retried and applies
 everything once; an event that always fails is dead-lettered on its own and the rest of
-its batch is applied once; a record that is no event is dead-lettered too; events
-delivered again, in the batch or after their commit, are applied once."""
+its batch is applied once, and an outage meanwhile is waited out; a record that is no
+event is dead-lettered too; events delivered again, in the batch or after their
+commit, are applied once."""
 
 import multiprocessing
 import operator
@@ -126,6 +127,11 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
     rng = random.Random(7)
     events = synth.responses(rng, unique_name("period"), Q, {"unit-a": 40, "unit-b": 40})
     poison, flaky = str(events[25].response_id), str(events[50].response_id)
+    # Applied alone only after the poison sent its batch event by event, where the
+    # database "goes away" more often than an event may fail: an outage, retried in
+    # place until it passes, and not held against the event.
+    outage = str(events[30].response_id)
+    outages: list[str] = []
     settings, engine, sessions = await _consumer_database(
         infrastructure, databases, private_topic_prefix
     )
@@ -138,6 +144,9 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         if flaky in ids and flaky not in failed_once:
             failed_once.add(flaky)
             raise RuntimeError("a passing failure")
+        if ids == [outage] and len(outages) <= settings.consumer_max_attempts:
+            outages.append(outage)
+            raise ConnectionError("the database went away")
         await _insert_applied(session, ids, path)
 
     async def handler(session: AsyncSession, batch: Sequence[ResponseSubmitted]) -> None:
@@ -213,6 +222,7 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
 
     assert sorted(await _applied(sessions)) == expected, "each event applied exactly once"
     assert flaky in failed_once, "the passing failure happened, and was retried"
+    assert len(outages) > settings.consumer_max_attempts, "the outage happened, one by one"
     ids = sorted(d.get("ce_id", "") for d in dead)
     assert len(dead) == 2, dead
     assert any("RuntimeError: this event can never be applied" in d["dlt_error"] for d in dead)
