@@ -61,16 +61,12 @@ async def stack(
     """survey and aggregation in this process, on fresh databases and a fresh consumer group."""
     survey_settings = SurveySettings(
         database_url=await databases.create("survey"),
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        kafka_topic_prefix=topic_prefix,
-        redis_url=infrastructure.redis_url,
+        **infrastructure.connections(topic_prefix),
         **SURVEY_TEST_SETTINGS,  # type: ignore[arg-type]
     )
     aggregation_settings = AggregationSettings(
         database_url=await databases.create("aggregation"),
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        kafka_topic_prefix=topic_prefix,
-        redis_url=infrastructure.redis_url,
+        **infrastructure.connections(topic_prefix),
         consumer_group=unique_name("aggregation"),
     )
     async with (

@@ -26,7 +26,7 @@ from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis import wire
 from forbedring_chassis.consumer import dead_letter_topic, register_batch_consumer
 from forbedring_chassis.db import ProcessedEvent, make_engine, make_sessions
-from forbedring_chassis.offload import Offload
+from forbedring_chassis.offload import Offload, Workers
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import topics
 from forbedring_contracts.events import ResponseSubmitted
@@ -87,9 +87,7 @@ async def _consumer_database(
     `applied` (response_id, path) the tests' handlers write to."""
     settings = AggregationSettings(
         database_url=await databases.create("batch"),
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        kafka_topic_prefix=private_topic_prefix,
-        redis_url=infrastructure.redis_url,
+        **infrastructure.connections(private_topic_prefix),
         consumer_group=unique_name("batch"),
         consumer_retry_backoff_s=0.05,
         consumer_max_attempts=3,
@@ -115,6 +113,38 @@ async def _insert_applied(session: AsyncSession, ids: Sequence[str], path: str) 
 
 async def _unit_a(session: AsyncSession) -> str:
     return "unit-a"
+
+
+def _register(
+    broker: KafkaBroker,
+    settings: AggregationSettings,
+    sessions: Any,
+    handler: Any,
+    *,
+    apply_digest: Any,
+) -> Workers | None:
+    """The consumer under test: batches of up to 200 in slices of 7; with `apply_digest`,
+    two workers digest unit-a's events (`digest_unit_a`) and it applies their ids."""
+    return register_batch_consumer(
+        broker,
+        settings=settings,
+        sessions=sessions,
+        topics=(topics.RESPONSE_SUBMITTED,),
+        handler=handler,
+        max_records=200,
+        batch_timeout_ms=500,
+        slice_records=7,
+        offload=None
+        if apply_digest is None
+        else Offload(
+            topics=(topics.RESPONSE_SUBMITTED,),
+            digest=digest_unit_a,
+            context=_unit_a,
+            merge=operator.add,
+            apply=apply_digest,
+            workers=2,
+        ),
+    )
 
 
 @pytest.mark.parametrize("offloaded", [False, True], ids=["in-process", "offloaded"])
@@ -156,25 +186,8 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         await apply(session, ids, "digest")
 
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
-    workers = register_batch_consumer(
-        broker,
-        settings=settings,
-        sessions=sessions,
-        topics=(topics.RESPONSE_SUBMITTED,),
-        handler=handler,
-        max_records=200,
-        batch_timeout_ms=500,
-        slice_records=7,
-        offload=Offload(
-            topics=(topics.RESPONSE_SUBMITTED,),
-            digest=digest_unit_a,
-            context=_unit_a,
-            merge=operator.add,
-            apply=apply_digest,
-            workers=2,
-        )
-        if offloaded
-        else None,
+    workers = _register(
+        broker, settings, sessions, handler, apply_digest=apply_digest if offloaded else None
     )
     records = synth.encoded(events)
     not_an_event = wire.Record(
@@ -255,24 +268,7 @@ async def test_a_worker_killed_is_replaced_and_nothing_is_lost(
         await _insert_applied(session, ids, "digest")
 
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
-    workers = register_batch_consumer(
-        broker,
-        settings=settings,
-        sessions=sessions,
-        topics=(topics.RESPONSE_SUBMITTED,),
-        handler=handler,
-        max_records=200,
-        batch_timeout_ms=500,
-        slice_records=7,
-        offload=Offload(
-            topics=(topics.RESPONSE_SUBMITTED,),
-            digest=digest_unit_a,
-            context=_unit_a,
-            merge=operator.add,
-            apply=apply_digest,
-            workers=2,
-        ),
-    )
+    workers = _register(broker, settings, sessions, handler, apply_digest=apply_digest)
     assert workers is not None
     others = {child.pid for child in multiprocessing.active_children()}
     await workers.start()

@@ -72,9 +72,7 @@ async def served(
     org = an_org()
     settings = PublicationSettings(
         database_url=await databases.create("publication"),
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        kafka_topic_prefix=private_topic_prefix,
-        redis_url=infrastructure.redis_url,
+        **infrastructure.connections(private_topic_prefix),
         consumer_group=unique_name("publication"),
         dev_issuer_enabled=True,
         scheduler_interval_s=0.1,

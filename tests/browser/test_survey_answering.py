@@ -40,9 +40,7 @@ async def survey(
     """The survey served over HTTP with an open period for unit A (6 people)."""
     settings = SurveySettings(
         database_url=await databases.create("survey"),
-        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        kafka_topic_prefix=private_topic_prefix,
-        redis_url=infrastructure.redis_url,
+        **infrastructure.connections(private_topic_prefix),
         dev_issuer_enabled=True,
         hr_admins=[HR_ADMIN],
         scheduler_interval_s=0.2,

@@ -56,7 +56,13 @@ EVENTS_DEAD_LETTERED = Counter(
     ["topic"],
     registry=None,
 )
-CONSUMER_METRICS = (EVENTS_APPLIED, EVENTS_DUPLICATE, EVENTS_DEAD_LETTERED)
+EVENTS_DIGESTED = Counter(
+    "forbedring_events_digested_total",
+    "Events decoded and digested by worker processes (see offload), among those applied",
+    ["topic"],
+    registry=None,
+)
+CONSUMER_METRICS = (EVENTS_APPLIED, EVENTS_DUPLICATE, EVENTS_DEAD_LETTERED, EVENTS_DIGESTED)
 
 
 def dead_letter_topic(settings: ServiceSettings) -> str:
@@ -451,13 +457,14 @@ def register_batch_consumer(
         leave."""
         applied: list[Any] = []
         digest: Any = None  # the slices' digests, merged
-        received = applied_count = 0
+        received = applied_count = digested_count = 0
         seen: set[str] = set()
 
         def collect(written: _SliceApplied) -> None:
-            nonlocal digest, applied_count
+            nonlocal digest, applied_count, digested_count
             applied.extend(written.events)
             applied_count += len(written.events) + written.digested
+            digested_count += written.digested
             if written.digest is not None:
                 assert offload is not None
                 merged = written.digest if digest is None else offload.merge(digest, written.digest)
@@ -518,6 +525,7 @@ def register_batch_consumer(
                     writing.cancel()
                     await asyncio.gather(writing, return_exceptions=True)
         _committed(received=len(batch.decoded) + received, applied=applied_count)
+        EVENTS_DIGESTED.labels(label).inc(digested_count)
         return applied
 
     async def _digested(future: "asyncio.Future[Digested]") -> Digested | None:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import asyncpg
 
@@ -18,11 +19,27 @@ class InfrastructureMissing(RuntimeError):
     pass
 
 
+class Connections(TypedDict):
+    """A service's settings that point it at the test infrastructure."""
+
+    kafka_bootstrap_servers: str
+    kafka_topic_prefix: str
+    redis_url: str
+
+
 @dataclass(frozen=True)
 class Infrastructure:
     kafka_bootstrap_servers: str
     database_url: str  # an admin URL: tests create their own databases with it
     redis_url: str
+
+    def connections(self, topic_prefix: str) -> Connections:
+        """`Settings(database_url=…, **infrastructure.connections(prefix), …)`."""
+        return Connections(
+            kafka_bootstrap_servers=self.kafka_bootstrap_servers,
+            kafka_topic_prefix=topic_prefix,
+            redis_url=self.redis_url,
+        )
 
 
 def _from_environment() -> Infrastructure | None:

@@ -144,9 +144,7 @@ async def aggregation(
     ) -> AsyncIterator[Running]:
         settings = AggregationSettings(
             database_url=database_url or await databases.create("aggregation"),
-            kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-            kafka_topic_prefix=private_topic_prefix,
-            redis_url=infrastructure.redis_url,
+            **infrastructure.connections(private_topic_prefix),
             consumer_group=group or unique_name("aggregation"),
             finalise_interval_s=0.5,
             # Tiny slices: a batch is applied in several, so duplicates across slices,

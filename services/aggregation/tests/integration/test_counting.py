@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from forbedring_aggregation import testing as synth
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
@@ -34,6 +35,7 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
     opened = synth.encoded([synth.period_opened(period, TREE, Q)])
     late_records = synth.encoded(late)
     async with aggregation(count_workers=count_workers) as running:
+        digested_before = await _digested(running.client)
         await synth.produce(
             infrastructure.kafka_bootstrap_servers, private_topic_prefix, records + records
         )
@@ -72,6 +74,39 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
         assert by_unit[leaf]["reached_k"] == (per_unit[leaf] >= 5)
         preview = await running.client.get(f"/api/v1/periods/{period}/suppression-preview")
         assert "HF" in preview.json()["published"]
+        # More once the period is stored (so the workers' to count, when there are
+        # workers), with some of the late ones again.
+        more = synth.responses(rng, period, Q, dict.fromkeys(LEAVES, 2))
+        await synth.produce(
+            infrastructure.kafka_bootstrap_servers,
+            private_topic_prefix,
+            synth.encoded(more) + late_records[:5],
+        )
+
+        async def more_counted() -> bool:
+            return await counted(running.settings.database_url, period) >= len(events) + len(more)
+
+        await eventually(more_counted)
+        await asyncio.sleep(1.0)
+        await assert_counts_match(
+            running.settings.database_url, period, Q, synth.ground_truth(Q, [*events, *more])
+        )
+        digested = await _digested(running.client) - digested_before
+        if count_workers:
+            assert digested > 0, "the workers counted responses (the metric ops watch)"
+        else:
+            assert digested == 0
+
+
+async def _digested(client: httpx.AsyncClient) -> float:
+    """`forbedring_events_digested_total`, all topics, from the service's /metrics."""
+    text = (await client.get("/metrics/")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "forbedring_events_digested_total"
+    )
 
 
 def _children(pid: int) -> list[int]:

@@ -256,9 +256,7 @@ async def publication(
     ) -> AsyncIterator[Publication]:
         settings = PublicationSettings(
             database_url=database_url or await databases.create("publication"),
-            kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-            kafka_topic_prefix=topic_prefix,
-            redis_url=infrastructure.redis_url,
+            **infrastructure.connections(topic_prefix),
             consumer_group=unique_name("publication"),
             scheduler_enabled=scheduler_enabled,
             scheduler_interval_s=0.05,
