@@ -24,9 +24,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forbedring_aggregation import testing as synth
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis import wire
-from forbedring_chassis.consumer import dead_letter_topic, register_batch_consumer
+from forbedring_chassis.consumer import BatchConsumer, dead_letter_topic, register_batch_consumer
 from forbedring_chassis.db import ProcessedEvent, make_engine, make_sessions
-from forbedring_chassis.offload import Offload, Workers
+from forbedring_chassis.offload import Offload
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import topics
 from forbedring_contracts.events import ResponseSubmitted
@@ -122,7 +122,7 @@ def _register(
     handler: Any,
     *,
     apply_digest: Any,
-) -> Workers | None:
+) -> BatchConsumer:
     """The consumer under test: batches of up to 200 in slices of 7; with `apply_digest`,
     two workers digest unit-a's events (`digest_unit_a`) and it applies their ids."""
     return register_batch_consumer(
@@ -186,7 +186,7 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         await apply(session, ids, "digest")
 
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
-    workers = _register(
+    consumer = _register(
         broker, settings, sessions, handler, apply_digest=apply_digest if offloaded else None
     )
     records = synth.encoded(events)
@@ -203,8 +203,7 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         private_topic_prefix,
         [*records[:40], not_an_event, *records[40:], *records[:10]],
     )
-    if workers is not None:
-        await workers.start()
+    await consumer.start()
     await broker.start()
     try:
         expected = sorted(str(e.response_id) for e in events if str(e.response_id) != poison)
@@ -228,9 +227,9 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         await eventually(all_applied, timeout=60)
         via_digest = await _applied(sessions, path="digest")
     finally:
-        if workers is not None:
-            workers.stop()
+        await consumer.drain()
         await broker.stop()
+        consumer.stop()
         await engine.dispose()
 
     assert sorted(await _applied(sessions)) == expected, "each event applied exactly once"
@@ -268,10 +267,9 @@ async def test_a_worker_killed_is_replaced_and_nothing_is_lost(
         await _insert_applied(session, ids, "digest")
 
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
-    workers = _register(broker, settings, sessions, handler, apply_digest=apply_digest)
-    assert workers is not None
+    consumer = _register(broker, settings, sessions, handler, apply_digest=apply_digest)
     others = {child.pid for child in multiprocessing.active_children()}
-    await workers.start()
+    await consumer.start()
     ours = [child for child in multiprocessing.active_children() if child.pid not in others]
     assert ours, "the workers run"
     await broker.start()
@@ -298,6 +296,7 @@ async def test_a_worker_killed_is_replaced_and_nothing_is_lost(
             "new workers digested events after the kill"
         )
     finally:
-        workers.stop()
+        await consumer.drain()
         await broker.stop()
+        consumer.stop()
         await engine.dispose()

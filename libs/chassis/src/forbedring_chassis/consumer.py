@@ -9,13 +9,14 @@ dead-letter topic with the error, and the consumer moves on.
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, NamedTuple
 
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -346,6 +347,74 @@ def _trace_each(records: Sequence[ConsumerRecord], started: int) -> None:
         span.end()
 
 
+class _InFlight:
+    """The batch being applied in the background while the consumer fetches the next one,
+    so the workers (or the database) are not idle while aiokafka reads and parses it."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.closing = False
+
+    async def follow(self, work: Coroutine[Any, Any, None]) -> None:
+        """Start `work` once the batch before has been applied and committed. Shielded: a
+        handler cancelled at shutdown does not cancel a batch half-applied."""
+        if self.task is not None:
+            await asyncio.shield(self.task)
+        self.task = asyncio.create_task(work)
+        if self.closing:
+            await asyncio.shield(self.task)
+
+    async def drain(self) -> None:
+        self.closing = True
+        if self.task is not None:
+            await asyncio.shield(self.task)
+
+
+@dataclass
+class BatchConsumer:
+    """A registered batch consumer, for the service to start and stop with it."""
+
+    workers: Workers | None
+    _in_flight: _InFlight
+
+    async def start(self) -> None:
+        """Before the broker starts: the offload's workers, ready to take work."""
+        if self.workers is not None:
+            await self.workers.start()
+
+    async def drain(self) -> None:
+        """Before the broker stops: apply and commit the batch in flight, and every later
+        one before it is taken (the broker's consumer must still be there to commit)."""
+        await self._in_flight.drain()
+
+    def stop(self) -> None:
+        """After the broker has stopped."""
+        if self.workers is not None:
+            self.workers.stop()
+
+
+def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
+    offsets: dict[TopicPartition, int] = {}
+    for record in records:
+        partition = TopicPartition(record.topic, record.partition)
+        offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
+    return offsets
+
+
+async def _commit_offsets(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> None:
+    """Commit past the batch's records on the partitions this member still has. One that
+    went to another member in a rebalance meanwhile is its to deliver again: the events
+    are in `processed_events`, so they are skipped there."""
+    assigned = consumer.assignment()
+    offsets = {tp: offset for tp, offset in _next_offsets(records).items() if tp in assigned}
+    if not offsets:
+        return
+    try:
+        await consumer.commit(offsets)
+    except (KafkaError, IllegalStateError) as exc:
+        log.warning("consumer.commit_failed", error=str(exc), partitions=len(offsets))
+
+
 def register_batch_consumer(
     broker: KafkaBroker,
     *,
@@ -359,7 +428,7 @@ def register_batch_consumer(
     max_partition_fetch_bytes: int = 1 << 20,
     slice_records: int | None = None,
     offload: Offload | None = None,
-) -> Workers | None:
+) -> BatchConsumer:
     """Subscribe `handler(session, events)` to batches of `topics`, effectively once.
 
     One consumer (one member of the group) for all the topics: a batch may mix their
@@ -371,15 +440,16 @@ def register_batch_consumer(
     gets only the events seen for the first time (duplicates within the batch or seen
     before are dropped). A batch is applied in slices of `slice_records` (default: the
     whole batch), each decoded while the one before is written, and `handler` is called
-    once per slice, all in the batch's one transaction. Offsets are committed only after
-    the database commit; on an error the batch is rewound to its first record per
-    partition and delivered again. Records that cannot be decoded are dead-lettered one
-    by one and the rest of the batch is applied. A batch that keeps failing for another
-    reason than an outage is applied event by event, each with as many attempts, so only
-    the event(s) that keep failing are dead-lettered. `after_commit(events)` runs after
-    the commit with the events just applied; its failures are logged, never redelivered.
-    With an `offload`, worker processes decode and digest the slices (see `offload`).
-    Returns the offload's workers, for the service to start and stop with it.
+    once per slice, all in the batch's one transaction. A batch is applied in the
+    background while the next one is fetched (one at a time, in order); its offsets are
+    committed only after its database commit, and before the next batch is applied. On
+    an error the batch is applied again, in place. Records that cannot be decoded are
+    dead-lettered one by one and the rest of the batch is applied. A batch that keeps
+    failing for another reason than an outage is applied event by event, each with as
+    many attempts, so only the event(s) that keep failing are dead-lettered.
+    `after_commit(events)` runs after the commit with the events just applied; its
+    failures are logged, never retried. With an `offload`, worker processes decode and
+    digest the slices (see `offload`).
     """
     attempts = _Attempts(settings)
     registered = {settings.topic(name): name for name in topics}
@@ -387,12 +457,15 @@ def register_batch_consumer(
     label = ",".join(topics)
     slice_records = slice_records or max_records
     workers = Workers(offload) if offload is not None else None
+    in_flight = _InFlight()
 
+    # MANUAL: FastStream neither commits nor rewinds; each batch commits its own offsets
+    # once applied (`_process`), which may be after the next batch was fetched.
     @broker.subscriber(
         *registered,
         group_id=settings.group_id,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,
         decoder=_raw_body,
         batch=True,
         parser=_parse_batch,
@@ -404,28 +477,57 @@ def register_batch_consumer(
         records: tuple[ConsumerRecord, ...] = message.raw_message
         if not records:
             return
+        # To the workers at once, to digest while the batch before finishes.
+        digesting = await _submit(records)
+        await in_flight.follow(_process(records, digesting, message.consumer))
+
+    async def _process(
+        records: tuple[ConsumerRecord, ...],
+        digesting: "list[asyncio.Future[Digested] | None] | None",
+        consumer: AIOKafkaConsumer,
+    ) -> None:
+        """Apply the batch (retried in place, then event by event), dead-letter what
+        could not be decoded, commit the offsets. Never raises: a later batch's offsets
+        would be committed past this one's events."""
         first = records[0]
         position = (first.topic, first.partition, first.offset)
         started = time.time_ns()
-        batch = _Batch()
-        try:
-            applied = await _apply_pipelined(records, batch)
-        except Exception as exc:
-            if await attempts.should_retry(exc, position, first.topic):
-                raise
-            attempts.done(position)  # the first event's own count starts afresh
-            batch = _decode_all(records)
-            applied = await _apply_one_by_one(batch.decoded)
-        # Only now, so a batch that is delivered again does not dead-letter twice.
+        while True:
+            batch = _Batch()
+            try:
+                applied = await _apply_pipelined(records, batch, digesting)
+                break
+            except Exception as exc:
+                digesting = None  # spent: an attempt again sends the slices again
+                if await attempts.should_retry(exc, position, first.topic):
+                    continue
+                attempts.done(position)  # the first event's own count starts afresh
+                batch = _decode_all(records)
+                applied = await _apply_one_by_one(batch.decoded)
+                break
+        # Only after the commit, so a batch applied again does not dead-letter twice.
         for record, reason in batch.invalid:
-            await send_to_dead_letter(record, f"invalid event: {reason}")
+            await _dead_letter(record, f"invalid event: {reason}")
         attempts.done(position)
         _trace_each(records, started)
+        await _commit_offsets(consumer, records)
         if after_commit is not None and applied:
             try:
                 await after_commit(applied)
             except Exception:
                 log.exception("consumer.after_commit_failed", topics=label)
+
+    async def _dead_letter(record: ConsumerRecord, error: str) -> None:
+        position = (record.topic, record.partition, record.offset)
+        while True:
+            try:
+                await send_to_dead_letter(record, error)
+                break
+            except Exception as exc:
+                if not await attempts.should_retry(exc, position, record.topic):
+                    log.exception("consumer.dead_letter_failed", topic=record.topic)
+                    break
+        attempts.done(position)
 
     def _decode(record: ConsumerRecord, batch: _Batch) -> wire.Envelope | None:
         try:
@@ -447,7 +549,30 @@ def register_batch_consumer(
             _decode(record, batch)
         return batch
 
-    async def _apply_pipelined(records: Sequence[ConsumerRecord], batch: _Batch) -> list[Any]:
+    async def _submit(records: Sequence[ConsumerRecord]) -> "list[asyncio.Future[Digested] | None]":
+        """Each slice sent to the workers (None each without an offload, or when the
+        context cannot be read: the slices are then decoded here)."""
+        bounds = _slices(len(records), slice_records)
+        if workers is None:
+            return [None] * len(bounds)
+        try:
+            async with sessions() as session:
+                context = await workers.offload.context(session)
+        except Exception as exc:  # an outage: the attempt to apply will meet it too
+            log.warning("consumer.offload_context_failed", topics=label, error=str(exc))
+            return [None] * len(bounds)
+        return [
+            workers.submit(
+                context, [(r.value, r.headers, r.key, registered[r.topic]) for r in records[a:b]]
+            )
+            for a, b in bounds
+        ]
+
+    async def _apply_pipelined(
+        records: Sequence[ConsumerRecord],
+        batch: _Batch,
+        digesting: "list[asyncio.Future[Digested] | None] | None" = None,
+    ) -> list[Any]:
         """Decode the batch a slice at a time, and apply each slice in the batch's one
         transaction while the next slice decodes: the database works on one slice (on
         another core) while this process decodes the next, instead of one waiting for
@@ -471,17 +596,8 @@ def register_batch_consumer(
                 digest = merged
 
         bounds = _slices(len(records), slice_records)
-        digesting: list[asyncio.Future[Digested] | None] = [None] * len(bounds)
-        if workers is not None:
-            async with sessions() as session:
-                context = await workers.offload.context(session)
-            digesting = [
-                workers.submit(
-                    context,
-                    [(r.value, r.headers, r.key, registered[r.topic]) for r in records[a:b]],
-                )
-                for a, b in bounds
-            ]
+        if digesting is None:
+            digesting = await _submit(records)
         async with sessions() as session, session.begin():
             writing: asyncio.Task[_SliceApplied] | None = None
             try:
@@ -605,4 +721,4 @@ def register_batch_consumer(
         return applied
 
     _ = consume
-    return workers
+    return BatchConsumer(workers, in_flight)

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from forbedring_chassis.consumer import (
     CONSUMER_METRICS,
+    BatchConsumer,
     BatchHandler,
     EventHandler,
     register_batch_consumer,
@@ -35,7 +36,7 @@ from forbedring_chassis.consumer import (
 from forbedring_chassis.db import Sessions, make_engine, make_sessions
 from forbedring_chassis.logging import configure_logging, get_logger
 from forbedring_chassis.migrations import upgrade_to_head
-from forbedring_chassis.offload import Offload, Workers
+from forbedring_chassis.offload import Offload
 from forbedring_chassis.outbox import OutboxRelay
 from forbedring_chassis.settings import ServiceSettings
 from forbedring_chassis.telemetry import configure_tracing
@@ -262,10 +263,10 @@ def create_service_app(
         sessions=sessions, broker=broker, poll_interval_s=settings.outbox_poll_interval_s
     )
     redis = Redis.from_url(settings.redis_url)
-    offloads: list[Workers] = []
+    batch_consumers: list[BatchConsumer] = []
     for consumer in consumes:
         if isinstance(consumer, ConsumesBatches):
-            workers = register_batch_consumer(
+            registered = register_batch_consumer(
                 broker,
                 settings=settings,
                 sessions=sessions,
@@ -278,8 +279,7 @@ def create_service_app(
                 slice_records=consumer.slice_records,
                 offload=consumer.offload,
             )
-            if workers is not None:
-                offloads.append(workers)
+            batch_consumers.append(registered)
             continue
         register_consumer(
             broker,
@@ -306,8 +306,8 @@ def create_service_app(
         await asyncio.to_thread(
             upgrade_to_head, database_url=settings.database_url, package=package
         )
-        for workers in offloads:
-            await workers.start()
+        for batch_consumer in batch_consumers:
+            await batch_consumer.start()
         await broker.start()
         relay.start()
         tasks = [
@@ -321,13 +321,16 @@ def create_service_app(
             for running in tasks:
                 running.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            # Stop consuming and let in-flight handlers finish (up to graceful_timeout),
-            # publish what they staged, then close the producer and connections.
+            # Stop consuming and let in-flight handlers and batches finish (up to
+            # graceful_timeout), publish what they staged, then close the producer and
+            # connections.
+            for batch_consumer in batch_consumers:
+                await batch_consumer.drain()
             await asyncio.gather(*(sub.stop() for sub in broker.subscribers))
             await relay.stop()
             await broker.stop()
-            for workers in offloads:
-                workers.stop()
+            for batch_consumer in batch_consumers:
+                batch_consumer.stop()
             await redis.aclose()
             await engine.dispose()
             log.info("service.stopped", service=settings.service_name)
