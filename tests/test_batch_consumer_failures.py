@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -78,6 +79,28 @@ async def _dead_letters(servers: str, topic: str, expected: int) -> list[dict[st
     finally:
         await consumer.stop()
     return found
+
+
+async def _uncommitted(servers: str, group: str, topic: str) -> dict[int, int]:
+    """Per partition of `topic`, how many records lie past the group's committed offset."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    reader = AIOKafkaConsumer(bootstrap_servers=servers)
+    await admin.start()
+    await reader.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        [described] = await admin.describe_topics([topic])
+        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+        assert partitions, topic
+        ends = await reader.end_offsets(partitions)
+    finally:
+        await reader.stop()
+        await admin.close()
+    return {
+        tp.partition: end - (committed[tp].offset if tp in committed else 0)
+        for tp, end in ends.items()
+        if end - (committed[tp].offset if tp in committed else 0)
+    }
 
 
 async def _consumer_database(
@@ -233,6 +256,12 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
         await engine.dispose()
 
     assert sorted(await _applied(sessions)) == expected, "each event applied exactly once"
+    # Committed by each batch once applied, the last one while the consumer stopped.
+    assert not await _uncommitted(
+        infrastructure.kafka_bootstrap_servers,
+        settings.group_id,
+        settings.topic(topics.RESPONSE_SUBMITTED),
+    ), "every offset committed"
     assert flaky in failed_once, "the passing failure happened, and was retried"
     assert len(outages) > settings.consumer_max_attempts, "the outage happened, one by one"
     ids = sorted(d.get("ce_id", "") for d in dead)

@@ -2,9 +2,11 @@
 
 Each event is applied in one database transaction together with a row in
 `processed_events`; the Kafka offset is committed only after that transaction commits
-(AckPolicy.NACK_ON_ERROR, never auto-commit). A redelivered event finds its row and is
-skipped. Messages that cannot be decoded, or that keep failing, go to the service's
-dead-letter topic with the error, and the consumer moves on.
+(never auto-commit). A redelivered event finds its row and is skipped. Messages that
+cannot be decoded, or that keep failing, go to the service's dead-letter topic with the
+error, and the consumer moves on. A single-event consumer lets FastStream commit after
+the handler (AckPolicy.NACK_ON_ERROR); a batch consumer commits each batch's offsets
+itself, as it applies a batch while the next one is fetched.
 """
 
 import asyncio
