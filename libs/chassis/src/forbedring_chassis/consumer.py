@@ -396,11 +396,9 @@ class BatchConsumer:
 
 
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
-    offsets: dict[TopicPartition, int] = {}
-    for record in records:
-        partition = TopicPartition(record.topic, record.partition)
-        offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
-    return offsets
+    # A partition's records come in offset order: its last one is the furthest.
+    last = {(record.topic, record.partition): record.offset for record in records}
+    return {TopicPartition(*partition): offset + 1 for partition, offset in last.items()}
 
 
 async def _commit_offsets(consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> None:
