@@ -13,11 +13,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, NamedTuple
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -395,6 +396,49 @@ class BatchConsumer:
             self.workers.stop()
 
 
+class _ReadFirst(ConsumerRebalanceListener):  # type: ignore[misc]
+    """After every assignment, the other topics' partitions wait until those of `topics`
+    have been read to the end they had then: the facts the other events need come first
+    (a period's questionnaire before its responses). Without this, a consumer started on
+    a backlog gets them in whatever order aiokafka drains its partitions, and holds
+    what it cannot apply yet."""
+
+    def __init__(
+        self, topics: frozenset[str], consumer: Callable[[], AIOKafkaConsumer | None]
+    ) -> None:
+        self._topics = topics
+        self._consumer = consumer
+        self._waiting: asyncio.Task[None] | None = None
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        if self._waiting is not None:
+            self._waiting.cancel()
+            self._waiting = None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        consumer = self._consumer()
+        first = [tp for tp in assigned if tp.topic in self._topics]
+        rest = [tp for tp in assigned if tp.topic not in self._topics]
+        if consumer is None or not first or not rest:
+            return
+        consumer.pause(*rest)
+        self._waiting = asyncio.create_task(self._resume_when_read(consumer, first, rest))
+
+    @staticmethod
+    async def _resume_when_read(
+        consumer: AIOKafkaConsumer, first: list[TopicPartition], rest: list[TopicPartition]
+    ) -> None:
+        try:
+            ends = await consumer.end_offsets(first)
+            # Polled: aiokafka tells no one when a partition's position moves.
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        except (KafkaError, IllegalStateError) as exc:  # read on: what comes early is held
+            log.warning("consumer.read_first_failed", error=str(exc))
+        with suppress(IllegalStateError):  # revoked meanwhile: the next assignment decides
+            consumer.resume(*rest)
+
+
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
     # A partition's records come in offset order: its last one is the furthest.
     last = {(record.topic, record.partition): record.offset for record in records}
@@ -428,6 +472,7 @@ def register_batch_consumer(
     max_partition_fetch_bytes: int = 1 << 20,
     slice_records: int | None = None,
     offload: Offload | None = None,
+    read_first: Sequence[str] = (),
 ) -> BatchConsumer:
     """Subscribe `handler(session, events)` to batches of `topics`, effectively once.
 
@@ -449,7 +494,8 @@ def register_batch_consumer(
     many attempts, so only the event(s) that keep failing are dead-lettered.
     `after_commit(events)` runs after the commit with the events just applied; its
     failures are logged, never retried. With an `offload`, worker processes decode and
-    digest the slices (see `offload`).
+    digest the slices (see `offload`). The topics in `read_first` are read to their end
+    before the others, after every assignment of partitions.
     """
     attempts = _Attempts(settings)
     registered = {settings.topic(name): name for name in topics}
@@ -458,12 +504,14 @@ def register_batch_consumer(
     slice_records = slice_records or max_records
     workers = Workers(offload) if offload is not None else None
     in_flight = _InFlight()
+    first = frozenset(settings.topic(name) for name in read_first)
 
     # MANUAL: FastStream neither commits nor rewinds; each batch commits its own offsets
     # once applied (`_process`), which may be after the next batch was fetched.
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         *registered,
         group_id=settings.group_id,
+        listener=_ReadFirst(first, lambda: subscriber.consumer) if first else None,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
         decoder=_raw_body,
@@ -473,6 +521,8 @@ def register_batch_consumer(
         batch_timeout_ms=batch_timeout_ms,
         max_partition_fetch_bytes=max_partition_fetch_bytes,
     )
+
+    @subscriber
     async def consume(body: Any, message: KafkaMessage) -> None:
         records: tuple[ConsumerRecord, ...] = message.raw_message
         if not records:

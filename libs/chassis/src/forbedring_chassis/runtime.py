@@ -18,6 +18,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CollectorRegistry, make_asgi_app
+from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -186,6 +187,7 @@ class ConsumesBatches:
     max_partition_fetch_bytes: int = 1 << 20
     slice_records: int | None = None
     offload: Offload | None = None
+    read_first: tuple[str, ...] = ()
 
 
 async def run_periodically(
@@ -248,15 +250,17 @@ def create_service_app(
     consumes: Sequence[Consumes | ConsumesBatches] = (),
     background: Sequence[BackgroundTask] = (),
     extras: dict[str, object] | None = None,
+    metrics: Sequence[Collector] = (),
 ) -> FastAPI:
     """Build a service. `package` holds the service's `migrations` folder; `background`
-    coroutines run for the app's lifetime; `extras` land in `Runtime.extras`."""
+    coroutines run for the app's lifetime; `extras` land in `Runtime.extras`; `metrics`
+    are served at /metrics with the chassis's own."""
     configure_tracing(service=settings.service_name, otlp_endpoint=settings.otlp_endpoint)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     # One registry per app, so two services can live in one test process.
     registry = CollectorRegistry()
-    for metric in CONSUMER_METRICS:
+    for metric in (*CONSUMER_METRICS, *metrics):
         registry.register(metric)
     broker = make_broker(settings, registry)
     relay = OutboxRelay(
@@ -278,6 +282,7 @@ def create_service_app(
                 max_partition_fetch_bytes=consumer.max_partition_fetch_bytes,
                 slice_records=consumer.slice_records,
                 offload=consumer.offload,
+                read_first=consumer.read_first,
             )
             batch_consumers.append(registered)
             continue

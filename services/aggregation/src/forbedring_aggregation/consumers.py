@@ -105,5 +105,7 @@ def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
             )
             if settings.count_workers
             else None,
+            # Started on a backlog, the periods first: their responses need not be held.
+            read_first=(topics.PERIOD_OPENED,),
         )
     ]

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from prometheus_client import Counter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_aggregation import repository
@@ -48,6 +49,12 @@ from forbedring_contracts.events import (
 )
 
 log = get_logger(__name__)
+
+RESPONSES_HELD = Counter(
+    "forbedring_aggregation_responses_held_total",
+    "Responses that came before their period-opened, held until it comes",
+    registry=None,
+)
 
 
 def layout_of(questionnaire: Questionnaire) -> Layout:
@@ -192,6 +199,7 @@ async def count_responses(
             for event in held
         ],
     )
+    RESPONSES_HELD.inc(len(held))
     await add_tally(session, tally, locked=True)
 
 

@@ -36,6 +36,7 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
     late_records = synth.encoded(late)
     async with aggregation(count_workers=count_workers) as running:
         digested_before = await _digested(running.client)
+        held_before = await _metric(running.client, "forbedring_aggregation_responses_held_total")
         await synth.produce(
             infrastructure.kafka_bootstrap_servers, private_topic_prefix, records + records
         )
@@ -44,6 +45,8 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
             return await counted(running.settings.database_url, period) == len(early)
 
         await eventually(early_counted)
+        held = await _metric(running.client, "forbedring_aggregation_responses_held_total")
+        assert held - held_before == len(early), "held until their period comes, once each"
         await synth.produce(
             infrastructure.kafka_bootstrap_servers,
             private_topic_prefix,
@@ -98,15 +101,49 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
             assert digested == 0
 
 
-async def _digested(client: httpx.AsyncClient) -> float:
-    """`forbedring_events_digested_total`, all topics, from the service's /metrics."""
+async def test_started_on_a_backlog_it_reads_the_periods_first_and_holds_nothing(
+    aggregation: Any, infrastructure: Infrastructure, private_topic_prefix: str
+) -> None:
+    """A service started (or started again) with a period and its responses waiting on
+    the topics reads the period first, whatever order its partitions come in: no
+    response waits for it in `held_responses`."""
+    rng = random.Random(4)
+    period = unique_name("period")
+    events = synth.responses(rng, period, Q, {u: rng.randint(30, 60) for u in LEAVES})
+    # The period-opened after all its responses (other partitions, so the order of the
+    # topics is what matters), read in batches of 40.
+    await synth.produce(
+        infrastructure.kafka_bootstrap_servers,
+        private_topic_prefix,
+        synth.encoded(events) + synth.encoded([synth.period_opened(period, TREE, Q)]),
+    )
+    async with aggregation(batch_max_records=40) as running:
+        held_before = await _metric(running.client, "forbedring_aggregation_responses_held_total")
+
+        async def all_counted() -> bool:
+            return await counted(running.settings.database_url, period) >= len(events)
+
+        await eventually(all_counted)
+        await assert_counts_match(
+            running.settings.database_url, period, Q, synth.ground_truth(Q, events)
+        )
+        held = await _metric(running.client, "forbedring_aggregation_responses_held_total")
+    assert held - held_before == 0, "no response waited for its period"
+
+
+async def _metric(client: httpx.AsyncClient, name: str) -> float:
+    """The sum of a metric's samples (all labels), from the service's /metrics."""
     text = (await client.get("/metrics/")).text
     return sum(
         sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
-        if sample.name == "forbedring_events_digested_total"
+        if sample.name == name
     )
+
+
+async def _digested(client: httpx.AsyncClient) -> float:
+    return await _metric(client, "forbedring_events_digested_total")
 
 
 def _children(pid: int) -> list[int]:
