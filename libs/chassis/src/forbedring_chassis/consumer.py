@@ -367,10 +367,19 @@ class _InFlight:
         if self.closing:
             await asyncio.shield(self.task)
 
-    async def drain(self) -> None:
+    async def drain(self, timeout_s: float) -> None:
+        """Let the batch in flight finish (and any later one be applied in its handler),
+        for at most `timeout_s`: one stuck on an outage is given up, uncommitted, to be
+        delivered again."""
         self.closing = True
-        if self.task is not None:
-            await asyncio.shield(self.task)
+        if self.task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self.task), timeout_s)
+        except TimeoutError:
+            log.warning("consumer.batch_abandoned_at_shutdown")
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
 
 
 @dataclass
@@ -379,6 +388,7 @@ class BatchConsumer:
 
     workers: Workers | None
     _in_flight: _InFlight
+    _grace_s: float
 
     async def start(self) -> None:
         """Before the broker starts: the offload's workers, ready to take work."""
@@ -388,7 +398,7 @@ class BatchConsumer:
     async def drain(self) -> None:
         """Before the broker stops: apply and commit the batch in flight, and every later
         one before it is taken (the broker's consumer must still be there to commit)."""
-        await self._in_flight.drain()
+        await self._in_flight.drain(self._grace_s)
 
     def stop(self) -> None:
         """After the broker has stopped."""
@@ -538,7 +548,22 @@ def register_batch_consumer(
     ) -> None:
         """Apply the batch (retried in place, then event by event), dead-letter what
         could not be decoded, commit the offsets. Never raises: a later batch's offsets
-        would be committed past this one's events."""
+        would be committed past this one's events. Anything unforeseen starts it over
+        (applying a batch again applies none of its events twice)."""
+        while True:
+            try:
+                await _process_once(records, digesting, consumer)
+                return
+            except Exception:
+                log.exception("consumer.batch_failed", topics=label)
+                digesting = None
+                await asyncio.sleep(settings.consumer_retry_backoff_s)
+
+    async def _process_once(
+        records: tuple[ConsumerRecord, ...],
+        digesting: "list[asyncio.Future[Digested] | None] | None",
+        consumer: AIOKafkaConsumer,
+    ) -> None:
         first = records[0]
         position = (first.topic, first.partition, first.offset)
         started = time.time_ns()
@@ -608,15 +633,16 @@ def register_batch_consumer(
         try:
             async with sessions() as session:
                 context = await workers.offload.context(session)
+            return [
+                workers.submit(
+                    context,
+                    [(r.value, r.headers, r.key, registered[r.topic]) for r in records[a:b]],
+                )
+                for a, b in bounds
+            ]
         except Exception as exc:  # an outage: the attempt to apply will meet it too
-            log.warning("consumer.offload_context_failed", topics=label, error=str(exc))
+            log.warning("consumer.offload_failed", topics=label, error=str(exc))
             return [None] * len(bounds)
-        return [
-            workers.submit(
-                context, [(r.value, r.headers, r.key, registered[r.topic]) for r in records[a:b]]
-            )
-            for a, b in bounds
-        ]
 
     async def _apply_pipelined(
         records: Sequence[ConsumerRecord],
@@ -771,4 +797,4 @@ def register_batch_consumer(
         return applied
 
     _ = consume
-    return BatchConsumer(workers, in_flight)
+    return BatchConsumer(workers, in_flight, settings.shutdown_grace_s)
