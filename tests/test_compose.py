@@ -30,6 +30,7 @@ NGINX_CONF = REPO_ROOT / "deploy" / "docker" / "nginx.conf"
 SERVICES = ("survey", "aggregation", "publication", "actionplan", "notification")
 INFRASTRUCTURE = ("kafka", "postgres", "redis")
 TOPICS_INIT = "topics-init"
+DEV_ISSUER_KEY = "dev-issuer-key"  # the job that makes the development sign-in's key
 # Settings every service must be given in compose: the defaults point at 127.0.0.1.
 REQUIRED_SETTINGS = ("database_url", "kafka_bootstrap_servers", "redis_url")
 SERVICE_PORT = 8000  # <SERVICE>_HTTP_PORT in the containers, and the proxy's upstream port
@@ -159,7 +160,7 @@ def dependency_problems(compose: Compose) -> list[str]:
             elif condition == "service_healthy" and not has_healthcheck(services[target]):
                 problems.append(f"{name}: waits for {target} healthy, but it has no healthcheck")
     expected = {infra: "service_healthy" for infra in INFRASTRUCTURE}
-    expected[TOPICS_INIT] = "service_completed_successfully"
+    expected[TOPICS_INIT] = expected[DEV_ISSUER_KEY] = "service_completed_successfully"
     for service in SERVICES:
         actual = depends_on_of(services.get(service, {}))
         for target, condition in expected.items():
@@ -182,6 +183,35 @@ def healthcheck_problems(compose: Compose) -> list[str]:
         for name, definition in compose["services"].items()
         if name not in jobs and not has_healthcheck(definition)
     ]
+
+
+def dev_sign_in_problems(compose: Compose) -> list[str]:
+    """Every service signs in with the development issuer, from the one key file the
+    key job writes, in a volume both mount."""
+    services = compose["services"]
+    writer = services.get(DEV_ISSUER_KEY, {})
+    written = {str(v).split(":")[0]: str(v).split(":")[1] for v in writer.get("volumes", [])}
+    problems = []
+    for service in SERVICES:
+        env = environment_of(services.get(service, {}))
+        prefix = service.upper()
+        if env.get(f"{prefix}_DEV_ISSUER_ENABLED") != "true":
+            problems.append(f"{service}: no development sign-in")
+        key_file = env.get(f"{prefix}_DEV_ISSUER_PRIVATE_KEY_FILE") or ""
+        mounted = {
+            str(v).split(":")[0]: str(v).split(":")[1]
+            for v in services.get(service, {}).get("volumes", [])
+        }
+        shared = [
+            name
+            for name, target in mounted.items()
+            if written.get(name) == target and key_file.startswith(target + "/")
+        ]
+        if not shared:
+            problems.append(f"{service}: key file {key_file!r} not in {DEV_ISSUER_KEY}'s volume")
+        elif key_file not in " ".join(map(str, writer.get("command", []))):
+            problems.append(f"{DEV_ISSUER_KEY}: does not write {key_file}")
+    return problems
 
 
 def command_problems(compose: Compose) -> list[str]:
@@ -335,7 +365,7 @@ def test_start_order_waits_for_healthy_infrastructure_and_topics(compose: Compos
 
 
 def test_every_long_running_container_has_a_healthcheck(compose: Compose) -> None:
-    assert one_shot_jobs(compose) == {TOPICS_INIT}
+    assert one_shot_jobs(compose) == {TOPICS_INIT, DEV_ISSUER_KEY}
     assert healthcheck_problems(compose) == []
 
 
@@ -343,6 +373,10 @@ def test_each_service_runs_its_own_package_and_topics_come_from_the_file(
     compose: Compose,
 ) -> None:
     assert command_problems(compose) == []
+
+
+def test_every_service_shares_the_development_sign_in(compose: Compose) -> None:
+    assert dev_sign_in_problems(compose) == []
 
 
 def test_each_service_gets_its_own_database_created_at_init(compose: Compose) -> None:
@@ -388,6 +422,12 @@ def _not_waiting_for_topics(c: Compose) -> None:
     del c["services"]["actionplan"]["depends_on"][TOPICS_INIT]
 
 
+def _key_outside_the_volume(c: Compose) -> None:
+    c["services"]["publication"]["environment"]["PUBLICATION_DEV_ISSUER_PRIVATE_KEY_FILE"] = (
+        "/tmp/key.pem"
+    )
+
+
 BREAKAGES: dict[str, tuple[Callable[[Compose], None], Callable[[Compose], list[str]], str]] = {
     "unknown variable": (_unknown_variable, unknown_env_problems, "AGGREGATION_DATABSE_URL"),
     "another service's variable": (
@@ -404,6 +444,7 @@ BREAKAGES: dict[str, tuple[Callable[[Compose], None], Callable[[Compose], list[s
     "misspelt key": (_unknown_service_key, schema_problems, "helthcheck"),
     "dangling dependency": (_dangling_dependency, dependency_problems, "zookeeper"),
     "not waiting for topics": (_not_waiting_for_topics, dependency_problems, TOPICS_INIT),
+    "key file not shared": (_key_outside_the_volume, dev_sign_in_problems, "publication"),
 }
 
 

@@ -1,12 +1,21 @@
 """Token validation and the development issuer (no network: the issuer's keys are local)."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
-from forbedring_chassis.auth import DevelopmentIssuer, InvalidToken, TokenVerifier
+from forbedring_chassis.auth import (
+    DevelopmentIssuer,
+    InvalidToken,
+    TokenVerifier,
+    build_verifier,
+    development_issuer,
+)
 from forbedring_chassis.settings import ServiceSettings
 
 ISSUER = "http://localhost/dev-issuer"
@@ -60,3 +69,31 @@ def test_the_development_issuer_is_refused_in_production() -> None:
             database_url="postgresql://x/y", environment="Production", dev_issuer_enabled=True
         )
     assert not ServiceSettings(database_url="postgresql://x/y").dev_issuer_enabled
+
+
+async def test_services_given_one_key_file_accept_each_others_development_tokens(
+    tmp_path: Path,
+) -> None:
+    """As the compose stack runs them: each service reads the development issuer's key
+    from one shared file, so a token from one service's sign-in is valid at the others."""
+    key = tmp_path / "dev-issuer.pem"
+    key.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    survey, publication = (
+        ServiceSettings(
+            database_url="postgresql://x/y",
+            dev_issuer_enabled=True,
+            dev_issuer_private_key_file=key,
+        )
+        for _ in range(2)
+    )
+    signing, checking = development_issuer(survey), development_issuer(publication)
+    assert signing is not None
+    assert checking is not None
+    principal = await build_verifier(publication, development=checking).verify(signing.issue("E7"))
+    assert principal.subject == "E7"

@@ -226,10 +226,11 @@ def development_issuer(settings: ServiceSettings) -> DevelopmentIssuer | None:
     if not settings.dev_issuer_enabled:
         return None
     key = settings.dev_issuer_private_key
+    pem = key.get_secret_value() if key else None
+    if pem is None and settings.dev_issuer_private_key_file is not None:
+        pem = settings.dev_issuer_private_key_file.read_text()
     return DevelopmentIssuer(
-        issuer=settings.dev_issuer_url,
-        audience=settings.oidc_audience,
-        private_key_pem=key.get_secret_value() if key else None,
+        issuer=settings.dev_issuer_url, audience=settings.oidc_audience, private_key_pem=pem
     )
 
 

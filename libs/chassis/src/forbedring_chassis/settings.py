@@ -1,5 +1,6 @@
 """Settings every service shares; each service subclasses with its own env prefix."""
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -59,6 +60,10 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="PEM RSA key for the development issuer, so replicas share it; "
         "a fresh key per process when unset",
+    )
+    dev_issuer_private_key_file: Path | None = Field(
+        default=None,
+        description="A file holding that key instead (a volume the services share)",
     )
 
     @model_validator(mode="after")
