@@ -14,7 +14,6 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, NamedTuple
@@ -469,8 +468,9 @@ class _ReadFirst(ConsumerRebalanceListener):  # type: ignore[misc]
                 await asyncio.sleep(0.05)
         except (KafkaError, IllegalStateError) as exc:  # read on: what comes early is held
             log.warning("consumer.read_first_failed", error=str(exc))
-        with suppress(IllegalStateError):  # revoked meanwhile: the next assignment decides
-            consumer.resume(*rest)
+        # Those revoked meanwhile (or all, the consumer stopping) are not this one's to resume.
+        assigned = consumer.assignment()
+        consumer.resume(*(tp for tp in rest if tp in assigned))
 
 
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[TopicPartition, int]:
