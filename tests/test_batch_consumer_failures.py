@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -28,7 +27,13 @@ from forbedring_chassis import wire
 from forbedring_chassis.consumer import BatchConsumer, dead_letter_topic, register_batch_consumer
 from forbedring_chassis.db import ProcessedEvent, make_engine, make_sessions
 from forbedring_chassis.offload import Offload
-from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    eventually,
+    uncommitted,
+    unique_name,
+)
 from forbedring_contracts import topics
 from forbedring_contracts.events import ResponseSubmitted
 
@@ -79,28 +84,6 @@ async def _dead_letters(servers: str, topic: str, expected: int) -> list[dict[st
     finally:
         await consumer.stop()
     return found
-
-
-async def _uncommitted(servers: str, group: str, topic: str) -> dict[int, int]:
-    """Per partition of `topic`, how many records lie past the group's committed offset."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
-    reader = AIOKafkaConsumer(bootstrap_servers=servers)
-    await admin.start()
-    await reader.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-        [described] = await admin.describe_topics([topic])
-        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-        assert partitions, topic
-        ends = await reader.end_offsets(partitions)
-    finally:
-        await reader.stop()
-        await admin.close()
-    return {
-        tp.partition: end - (committed[tp].offset if tp in committed else 0)
-        for tp, end in ends.items()
-        if end - (committed[tp].offset if tp in committed else 0)
-    }
 
 
 async def _consumer_database(
@@ -257,7 +240,7 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
 
     assert sorted(await _applied(sessions)) == expected, "each event applied exactly once"
     # Committed by each batch once applied, the last one while the consumer stopped.
-    assert not await _uncommitted(
+    assert not await uncommitted(
         infrastructure.kafka_bootstrap_servers,
         settings.group_id,
         settings.topic(topics.RESPONSE_SUBMITTED),

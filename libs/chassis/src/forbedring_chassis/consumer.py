@@ -19,7 +19,7 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import IllegalStateError, KafkaError
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -466,7 +466,7 @@ class _ReadFirst(ConsumerRebalanceListener):  # type: ignore[misc]
             # Polled: aiokafka tells no one when a partition's position moves.
             while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
-        except (KafkaError, IllegalStateError) as exc:  # read on: what comes early is held
+        except KafkaError as exc:  # read on: what comes early is held
             log.warning("consumer.read_first_failed", error=str(exc))
         # Those revoked meanwhile (or all, the consumer stopping) are not this one's to resume.
         assigned = consumer.assignment()
@@ -489,7 +489,7 @@ async def _commit_offsets(consumer: AIOKafkaConsumer, records: Sequence[Consumer
         return
     try:
         await consumer.commit(offsets)
-    except (KafkaError, IllegalStateError) as exc:
+    except KafkaError as exc:  # also IllegalStateError, a revocation since the check
         log.warning("consumer.commit_failed", error=str(exc), partitions=len(offsets))
 
 

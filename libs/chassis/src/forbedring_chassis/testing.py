@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TypedDict
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 INFRA_SCRIPT = REPO_ROOT / "deploy" / "local" / "infra.sh"
@@ -129,6 +131,29 @@ async def drop_database(admin_url: str, name: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
+
+
+async def uncommitted(servers: str, group: str, topic: str) -> dict[int, int]:
+    """Per partition of `topic`, how many records lie past the group's committed offset
+    (partitions with none left out)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    reader = AIOKafkaConsumer(bootstrap_servers=servers)
+    await admin.start()
+    await reader.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        [described] = await admin.describe_topics([topic])
+        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+        assert partitions, f"{topic} has no partitions"
+        ends = await reader.end_offsets(partitions)
+    finally:
+        await reader.stop()
+        await admin.close()
+    left = {
+        tp.partition: end - (committed[tp].offset if tp in committed else 0)
+        for tp, end in ends.items()
+    }
+    return {partition: count for partition, count in left.items() if count}
 
 
 def unique_name(prefix: str) -> str:

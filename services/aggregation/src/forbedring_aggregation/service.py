@@ -52,7 +52,8 @@ log = get_logger(__name__)
 
 RESPONSES_HELD = Counter(
     "forbedring_aggregation_responses_held_total",
-    "Responses that came before their period-opened, held until it comes",
+    "Responses that came before their period-opened, held until it comes (counted as "
+    "they are held: a batch applied again after a failure counts its own again)",
     registry=None,
 )
 

@@ -12,7 +12,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from forbedring_aggregation import testing as synth
-from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    eventually,
+    uncommitted,
+    unique_name,
+)
+from forbedring_contracts import topics
 from services.aggregation.tests.integration.conftest import assert_counts_match, counted
 
 Q = synth.questionnaire()
@@ -106,29 +113,48 @@ async def test_started_on_a_backlog_it_reads_the_periods_first_and_holds_nothing
 ) -> None:
     """A service started (or started again) with a period and its responses waiting on
     the topics reads the period first, whatever order its partitions come in: no
-    response waits for it in `held_responses`."""
+    response waits for it in `held_responses`. Stopped mid-stream, as at a deployment,
+    it first finishes the batches in flight and commits their offsets, so the next
+    start goes on where it stopped."""
     rng = random.Random(4)
     period = unique_name("period")
-    events = synth.responses(rng, period, Q, {u: rng.randint(30, 60) for u in LEAVES})
+    events = synth.responses(rng, period, Q, {u: rng.randint(100, 160) for u in LEAVES})
     # The period-opened after all its responses (other partitions, so the order of the
-    # topics is what matters), read in batches of 40.
+    # topics is what matters), read in batches of 20.
     await synth.produce(
         infrastructure.kafka_bootstrap_servers,
         private_topic_prefix,
         synth.encoded(events) + synth.encoded([synth.period_opened(period, TREE, Q)]),
     )
-    async with aggregation(batch_max_records=40) as running:
-        held_before = await _metric(running.client, "forbedring_aggregation_responses_held_total")
+    held_name = "forbedring_aggregation_responses_held_total"
+    async with aggregation(batch_max_records=20) as running:
+        settings = running.settings
+        held_before = await _metric(running.client, held_name)
+
+        async def a_third_counted() -> bool:
+            return await counted(settings.database_url, period) >= len(events) // 3
+
+        await eventually(a_third_counted)
+    # Stopped: what it counted is what it committed.
+    response_topic = settings.topic(topics.RESPONSE_SUBMITTED)
+    servers = infrastructure.kafka_bootstrap_servers
+    left = await uncommitted(servers, settings.group_id, response_topic)
+    stopped_at = await counted(settings.database_url, period)
+    assert stopped_at < len(events), "stopped mid-stream"
+    assert len(events) - sum(left.values()) == stopped_at, "offsets committed as applied"
+
+    async with aggregation(
+        settings.database_url, settings.consumer_group, batch_max_records=20
+    ) as running:
 
         async def all_counted() -> bool:
-            return await counted(running.settings.database_url, period) >= len(events)
+            return await counted(settings.database_url, period) >= len(events)
 
         await eventually(all_counted)
-        await assert_counts_match(
-            running.settings.database_url, period, Q, synth.ground_truth(Q, events)
-        )
-        held = await _metric(running.client, "forbedring_aggregation_responses_held_total")
+        await assert_counts_match(settings.database_url, period, Q, synth.ground_truth(Q, events))
+        held = await _metric(running.client, held_name)
     assert held - held_before == 0, "no response waited for its period"
+    assert not await uncommitted(servers, settings.group_id, response_topic)
 
 
 async def _metric(client: httpx.AsyncClient, name: str) -> float:
