@@ -11,9 +11,12 @@
    database free.
 3. Aggregation rate: one aggregation service (`python -m forbedring_aggregation`, with
    its counting worker processes) on a fresh database and consumer group, timed from
-   ready until every response is counted; before it, the same service with no workers
-   (`AGGREGATION_COUNT_WORKERS=0`), on a database and group of its own. The CPU seconds
-   of the service, its workers, PostgreSQL and Kafka meanwhile are recorded too.
+   ready until every response is counted, in `--rounds` rounds (default 3); before
+   them, the same service with no workers (`AGGREGATION_COUNT_WORKERS=0`), on a
+   database and group of its own. The bare consumer is timed again after each, and
+   every measurement is compared with the bare time around it: this machine's speed
+   wanders by half within minutes, and the median of the rounds' ratios is the figure.
+   The CPU seconds of the service, its workers, PostgreSQL and Kafka are recorded too.
    As in production, period-opened was consumed before the responses arrived (a first
    run of the service stores it and stops); `--cold` starts the service once on a
    backlog of both, so the responses its first batches bring are held, then folded in.
@@ -35,6 +38,7 @@ import asyncio
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -211,6 +215,21 @@ def _decode_and_count(layout: Layout) -> Callable[[ConsumerRecord], object]:
     return apply
 
 
+async def _time_finalisation(
+    servers: str, prefix: str, period: str, per_unit: dict[str, int]
+) -> float:
+    """Seconds from period-closed produced to results-finalized on its topic."""
+    waiter = asyncio.create_task(
+        _wait_for_finalized(servers, prefix + topics.RESULTS_FINALIZED, period)
+    )
+    await asyncio.sleep(2.0)  # the waiter is positioned at the end of the topic
+    closed_at = time.perf_counter()
+    await synth.produce(servers, prefix, synth.encoded([synth.period_closed(period, per_unit)]))
+    finalize_s = await waiter - closed_at
+    print(f"period-closed -> results-finalized: {finalize_s:.1f}s", file=sys.stderr)
+    return finalize_s
+
+
 async def _wait_for_finalized(servers: str, topic: str, period_id: str) -> float:
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=servers, auto_offset_reset="latest", group_id=unique_name("fin")
@@ -301,7 +320,13 @@ async def main() -> None:
     parser.add_argument(
         "--cold",
         action="store_true",
-        help="start the service only once, with period-opened and the responses on the topics",
+        help="start each service only once, with period-opened and the responses on the topics",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="how many times the service counts the responses (the ratio is the median)",
     )
     parser.add_argument("--skip-ancestors", action="store_true")
     args = parser.parse_args()
@@ -311,8 +336,6 @@ async def main() -> None:
     servers = infra.kafka_bootstrap_servers
     prefix = f"bench-{unique_name('agg')}."
     await apply_topics(servers, load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix))
-    database = unique_name("bench_aggregation")
-    database_url = await create_database(infra.database_url, database)
 
     rng = random.Random(2026)
     q = synth.questionnaire(scale_items=36, factors=8, yes_no=4)
@@ -348,20 +371,20 @@ async def main() -> None:
             env["AGGREGATION_BATCH_MAX_RECORDS"] = str(args.batch)
         return env
 
-    # The service as configured, and the same with no counting workers (everything in
-    # its one process), each on its own database and consumer group.
-    port = free_port()
-    env = environment(database_url, port)
-    in_process_database = unique_name("bench_aggregation")
-    in_process_url = await create_database(infra.database_url, in_process_database)
-    in_process_port = free_port()
-    in_process_env = environment(in_process_url, in_process_port, AGGREGATION_COUNT_WORKERS="0")
+    # The service as configured (once a round), and the same with no counting workers
+    # (everything in its one process), each run on a database and consumer group of its own.
+    runs: list[tuple[str, str, int, dict[str, str]]] = []  # database, url, port, environment
+    for settings in [{"AGGREGATION_COUNT_WORKERS": "0"}] + [{}] * args.rounds:
+        name = unique_name("bench_aggregation")
+        url = await create_database(infra.database_url, name)
+        run_port = free_port()
+        runs.append((name, url, run_port, environment(url, run_port, **settings)))
     await synth.produce(servers, prefix, [opened_record])
     if not args.cold:
         # As in production, the running service has consumed period-opened (days) before
         # the responses arrive; started afresh with a backlog of both, it would first hold
         # the responses its batches bring before period-opened (the --cold case).
-        for service_env, url in ((env, database_url), (in_process_env, in_process_url)):
+        for _, url, _, service_env in runs:
             process = _start_aggregation(service_env)
             try:
                 while not await _period_stored(url, period):  # noqa: ASYNC110
@@ -375,11 +398,15 @@ async def main() -> None:
     value_bytes = sum(len(r.value) for r in records)
     print(f"produced {len(events)} responses in {produced:.1f}s", file=sys.stderr)
 
+    # The machine's speed drifts within a run: the bare consumer is timed before and after
+    # every other measurement, and each is compared with the mean of the two around it.
     response_topic = prefix + topics.RESPONSE_SUBMITTED
-    bare_before_s = await _bare(servers, response_topic, len(events))
+    bare = [await _bare(servers, response_topic, len(events))]
     ceiling_s = await _read(servers, response_topic, len(events), _decode_and_count(layout_of(q)))
     print(f"decode and count, no database: {ceiling_s:.1f}s", file=sys.stderr)
+    bare.append(await _bare(servers, response_topic, len(events)))
 
+    in_process_name, in_process_url, in_process_port, in_process_env = runs[0]
     in_process = _start_aggregation(in_process_env)
     try:
         await _until_ready(in_process_port)
@@ -389,70 +416,91 @@ async def main() -> None:
         print(f"aggregation without workers: {in_process_s:.1f}s", file=sys.stderr)
     finally:
         _stop(in_process)
-    await drop_database(infra.database_url, in_process_database)
+    await drop_database(infra.database_url, in_process_name)
+    bare.append(await _bare(servers, response_topic, len(events)))
 
-    process = _start_aggregation(env)
-    result: dict[str, Any] = {}
-    try:
-        await _until_ready(port)
-        aggregation_s, cpu_s = await _time_counting(process.pid, database_url, period, len(events))
-        aggregation_cpu_s = cpu_s["service"]
-        print(f"aggregation: {aggregation_s:.1f}s ({aggregation_cpu_s:.1f}s CPU)", file=sys.stderr)
-        # The baseline again: the machine's speed drifts within a run, and the mean of the
-        # bare consumer before and after the others is fairer to all of them.
-        bare_after_s = await _bare(servers, response_topic, len(events))
-        bare_s = (bare_before_s + bare_after_s) / 2
+    rounds: list[dict[str, Any]] = []
+    for number, (name, url, run_port, service_env) in enumerate(runs[1:], start=1):
+        last = number == args.rounds
+        process = _start_aggregation(service_env)
+        try:
+            await _until_ready(run_port)
+            aggregation_s, cpu_s = await _time_counting(process.pid, url, period, len(events))
+            print(
+                f"aggregation, round {number}: {aggregation_s:.1f}s ({cpu_s['service']:.1f}s CPU)",
+                file=sys.stderr,
+            )
+            bare.append(await _bare(servers, response_topic, len(events)))
+            around = (bare[-2] + bare[-1]) / 2
+            rounds.append(
+                {
+                    "aggregation_s": round(aggregation_s, 2),
+                    "bare_s_before_and_after": [round(bare[-2], 2), round(bare[-1], 2)],
+                    "aggregation_vs_bare_rate": round(around / aggregation_s, 3),
+                    "cpu_s_while_counting": cpu_s,
+                }
+            )
+            if last:  # finalisation, on the last round's service
+                finalize_s = await _time_finalisation(servers, prefix, period, per_unit)
+        finally:
+            _stop(process)
+        if not last:
+            await drop_database(infra.database_url, name)
+    database, database_url = runs[-1][0], runs[-1][1]
 
-        waiter = asyncio.create_task(
-            _wait_for_finalized(servers, prefix + topics.RESULTS_FINALIZED, period)
-        )
-        await asyncio.sleep(2.0)  # the waiter is positioned at the end of the topic
-        closed_at = time.perf_counter()
-        await synth.produce(servers, prefix, synth.encoded([synth.period_closed(period, per_unit)]))
-        finalize_s = await waiter - closed_at
-        print(f"period-closed -> results-finalized: {finalize_s:.1f}s", file=sys.stderr)
-        result = {
-            "scale": {
-                "responses": len(events),
-                "answers_per_response": len(q.items),
-                "leaf_units": len(leaves),
-                "units_in_tree": len(tree),
-                "message_value_bytes_total": value_bytes,
-                "batch_max_records": batch,
-                "period_opened_consumed_before": not args.cold,
-                "full_size": args.responses >= 200_000 and args.units >= 5_000,
-            },
-            "generate_and_encode_s": round(generated, 2),
-            "produce_s": round(produced, 2),
+    def against_bare(seconds: float, position: int) -> float:
+        """The bare time around measurement `position` over `seconds`."""
+        return round((bare[position] + bare[position + 1]) / 2 / seconds, 3)
+
+    typical = sorted(rounds, key=lambda r: r["aggregation_vs_bare_rate"])[len(rounds) // 2]
+    bare_s = statistics.mean(typical["bare_s_before_and_after"])
+    ratios = [r["aggregation_vs_bare_rate"] for r in rounds]
+    result: dict[str, Any] = {
+        "scale": {
+            "responses": len(events),
+            "answers_per_response": len(q.items),
+            "leaf_units": len(leaves),
+            "units_in_tree": len(tree),
+            "message_value_bytes_total": value_bytes,
+            "batch_max_records": batch,
+            "period_opened_consumed_before": not args.cold,
+            "full_size": args.responses >= 200_000 and args.units >= 5_000,
+            "rounds": args.rounds,
+        },
+        "generate_and_encode_s": round(generated, 2),
+        "produce_s": round(produced, 2),
+        "aggregation_vs_bare_rate": statistics.median(ratios),
+        "aggregation_vs_bare_rate_range": [min(ratios), max(ratios)],
+        "median_round": {
             "bare_consumer_read_and_json_decode_s": round(bare_s, 2),
-            "bare_consumer_before_and_after_s": [round(bare_before_s, 2), round(bare_after_s, 2)],
             "bare_rate_per_s": round(len(events) / bare_s),
-            "aggregation_consume_and_count_s": round(aggregation_s, 2),
-            "aggregation_cpu_s": round(aggregation_cpu_s, 2),
-            "cpu_s_while_counting": cpu_s,
-            "aggregation_rate_per_s": round(len(events) / aggregation_s),
-            "aggregation_vs_bare_rate": round(bare_s / aggregation_s, 3),
-            "aggregation_without_workers_s": round(in_process_s, 2),
-            "aggregation_without_workers_vs_bare_rate": round(bare_s / in_process_s, 3),
-            "cpu_s_while_counting_without_workers": in_process_cpu,
-            "decode_and_count_without_database_s": round(ceiling_s, 2),
-            "decode_and_count_without_database_vs_bare_rate": round(bare_s / ceiling_s, 3),
-            "period_closed_to_results_finalized_s": round(finalize_s, 2),
-            "notes": "aggregation timed from its /readyz until every response is counted in "
-            "PostgreSQL (one process, one consumer group member, all 12 partitions), having "
-            "consumed period-opened in an earlier run unless --cold; the bare consumer "
-            "reads the same messages and json.loads every value (stdlib json: slower than "
-            "the pydantic/jiter parser the envelope validates with, so not flattering), timed "
-            "before the others and again after the aggregation's count, the mean of the two "
-            "the baseline of every ratio. "
-            "decode_and_count_without_database: the same reader doing the service's "
-            "per-record work (envelope, contract validation, counting) and nothing else: "
-            "what one process could reach if the database cost nothing. "
-            "aggregation_without_workers: the same service with AGGREGATION_COUNT_WORKERS=0 "
-            "(decoding and counting in its one process), on its own database and group.",
-        }
-    finally:
-        _stop(process)
+            "aggregation_consume_and_count_s": typical["aggregation_s"],
+            "aggregation_rate_per_s": round(len(events) / typical["aggregation_s"]),
+            "cpu_s_while_counting": typical["cpu_s_while_counting"],
+        },
+        "rounds": rounds,
+        "bare_consumer_s_in_order": [round(seconds, 2) for seconds in bare],
+        "aggregation_without_workers_s": round(in_process_s, 2),
+        "aggregation_without_workers_vs_bare_rate": against_bare(in_process_s, 1),
+        "cpu_s_while_counting_without_workers": in_process_cpu,
+        "decode_and_count_without_database_s": round(ceiling_s, 2),
+        "decode_and_count_without_database_vs_bare_rate": against_bare(ceiling_s, 0),
+        "period_closed_to_results_finalized_s": round(finalize_s, 2),
+        "notes": "aggregation timed from its /readyz until every response is counted in "
+        "PostgreSQL (one process, one consumer group member, all 12 partitions), having "
+        "consumed period-opened in an earlier run unless --cold, once a round on a fresh "
+        "database and consumer group; aggregation_vs_bare_rate is the median of the "
+        "rounds. The bare consumer reads the same messages and json.loads every value "
+        "(stdlib json: slower than the pydantic/jiter parser the envelope validates with, "
+        "so not flattering); it is timed before and after every other measurement "
+        "(bare_consumer_s_in_order), and each measurement is compared with the mean of "
+        "the two around it. "
+        "decode_and_count_without_database: the same reader doing the service's "
+        "per-record work (envelope, contract validation, counting) and nothing else: "
+        "what one process could reach if the database cost nothing. "
+        "aggregation_without_workers: the same service with AGGREGATION_COUNT_WORKERS=0 "
+        "(decoding and counting in its one process).",
+    }
     if not args.skip_ancestors:
         result["ancestor_totals"] = await _ancestors(database_url, opened, events, batch)
     await drop_database(infra.database_url, database)
