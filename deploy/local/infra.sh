@@ -259,6 +259,8 @@ cmd_install() {
     local packages=(postgresql redis-server)
     command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
     command -v mvn >/dev/null || packages+=(maven)
+    # The aggregation service's counting is compiled (Cython) when uv installs it.
+    command -v cc >/dev/null || packages+=(gcc libc6-dev)
     # The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
     [[ -x /usr/bin/chromium ]] || packages+=(chromium)
     apt_install_missing "${packages[@]}"
