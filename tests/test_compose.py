@@ -305,6 +305,10 @@ def dockerfile_problems(text: str) -> list[str]:
     build = " ".join(args for stage in stages[:-1] for instruction, args in stage)
     if "uv sync" not in build or "--frozen" not in build or "--no-dev" not in build:
         problems.append("a build stage must install with uv sync --frozen --no-dev")
+    # The aggregation service's counting is a Cython extension, compiled as it installs.
+    compiler = re.search(r"apt-get install[^&;]*\bgcc\b", build)
+    if compiler is None or compiler.start() > build.rfind("uv sync"):
+        problems.append("a build stage must install gcc before uv sync (the Cython extension)")
     return problems
 
 
@@ -468,6 +472,14 @@ def test_a_dockerfile_running_as_root_without_healthcheck_is_caught() -> None:
     problems = dockerfile_problems(broken)
     assert any("non-root USER" in problem for problem in problems), problems
     assert any("HEALTHCHECK" in problem for problem in problems), problems
+
+
+def test_a_dockerfile_without_a_compiler_for_the_extension_is_caught() -> None:
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
+    broken = "\n".join(_lines_without(text, r"RUN apt-get update"))
+    assert "a build stage must install gcc before uv sync (the Cython extension)" in (
+        dockerfile_problems(broken)
+    )
 
 
 def test_a_proxy_config_missing_a_service_route_is_caught() -> None:
