@@ -235,7 +235,7 @@ async def test_a_poison_event_is_dead_lettered_alone_and_the_rest_applied_once(
     finally:
         await consumer.drain()
         await broker.stop()
-        consumer.stop()
+        await consumer.stop()
         await engine.dispose()
 
     assert sorted(await _applied(sessions)) == expected, "each event applied exactly once"
@@ -310,5 +310,5 @@ async def test_a_worker_killed_is_replaced_and_nothing_is_lost(
     finally:
         await consumer.drain()
         await broker.stop()
-        consumer.stop()
+        await consumer.stop()
         await engine.dispose()

@@ -423,10 +423,10 @@ class BatchConsumer:
         one before it is taken (the broker's consumer must still be there to commit)."""
         await self._in_flight.drain(self._grace_s)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """After the broker has stopped."""
         if self.workers is not None:
-            self.workers.stop()
+            await self.workers.close()
 
 
 class _ReadFirst(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -178,8 +178,16 @@ class Workers:
             return loop.run_in_executor(self._running(), job)
 
     def stop(self) -> None:
-        """Let the workers go (the next `submit` starts new ones): at shutdown, and when
-        one died and broke the pool."""
+        """Let the workers go (the next `submit` starts new ones): when one died and broke
+        the pool."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+    async def close(self) -> None:
+        """At shutdown, with nothing in flight: let the workers go and wait until they
+        have. A pool left to finish on its own as the process exits leaks its queues'
+        semaphores (the resource tracker warns of them)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

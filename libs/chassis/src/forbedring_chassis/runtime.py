@@ -335,7 +335,7 @@ def create_service_app(
             await relay.stop()
             await broker.stop()
             for batch_consumer in batch_consumers:
-                batch_consumer.stop()
+                await batch_consumer.stop()
             await redis.aclose()
             await engine.dispose()
             log.info("service.stopped", service=settings.service_name)

@@ -3,6 +3,7 @@
 topics, with helpers to read its database and the topics it publishes."""
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -174,7 +176,11 @@ async def launch(
     started: list[Process] = []
 
     async def start(
-        *, database_url: str, group: str, extra_env: dict[str, str] | None = None
+        *,
+        database_url: str,
+        group: str,
+        extra_env: dict[str, str] | None = None,
+        stderr: Path | None = None,
     ) -> Process:
         port = free_port()
         env = {
@@ -190,7 +196,10 @@ async def launch(
             "AGGREGATION_FINALISE_INTERVAL_S": "0.5",
             **(extra_env or {}),
         }
-        process = subprocess.Popen([sys.executable, "-m", "forbedring_aggregation"], env=env)
+        with stderr.open("wb") if stderr is not None else contextlib.nullcontext() as errors:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "forbedring_aggregation"], env=env, stderr=errors
+            )
         handle = Process(process, f"http://127.0.0.1:{port}")
         started.append(handle)
         async with httpx.AsyncClient() as client:

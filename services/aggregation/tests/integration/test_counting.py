@@ -1,5 +1,6 @@
 """Counting on the real broker: duplicates once, a SIGKILL mid-stream loses and doubles
-nothing, responses before their period-opened are held and scored when it arrives."""
+nothing, responses before their period-opened are held and scored when it arrives, a
+SIGTERM stops the service and its workers cleanly."""
 
 import asyncio
 import random
@@ -241,3 +242,40 @@ async def test_a_consumer_killed_mid_stream_and_restarted_ends_with_the_ground_t
     async with httpx.AsyncClient(base_url=second.url) as client:
         root = (await client.get(f"/api/v1/periods/{period}/units/HF")).json()
     assert root["respondents"] == len(events)
+
+
+async def test_stopped_with_sigterm_it_exits_with_its_workers_and_leaks_nothing(
+    launch: Any,
+    databases: Databases,
+    infrastructure: Infrastructure,
+    private_topic_prefix: str,
+    tmp_path: Path,
+) -> None:
+    """As at every deployment: the service waits for its counting workers to exit, so
+    none outlives it and the resource tracker finds nothing left to warn about."""
+    rng = random.Random(5)
+    period = unique_name("period")
+    events = synth.responses(rng, period, Q, {u: 50 for u in LEAVES})
+    database_url = await databases.create("aggregation")
+    errors = tmp_path / "stderr"
+    service = await launch(
+        database_url=database_url, group=unique_name("aggregation"), stderr=errors
+    )
+    workers = _children(service.process.pid)
+    await synth.produce(
+        infrastructure.kafka_bootstrap_servers,
+        private_topic_prefix,
+        synth.encoded([synth.period_opened(period, TREE, Q), *events]),
+    )
+
+    async def all_counted() -> bool:
+        return await counted(database_url, period) >= len(events)
+
+    await eventually(all_counted, timeout=60)
+    service.process.send_signal(signal.SIGTERM)
+    # uvicorn finishes its shutdown, then re-raises SIGTERM so the exit status tells why.
+    assert service.process.wait(timeout=30) in (0, -signal.SIGTERM)
+    assert not _any_running(workers)
+    logged = errors.read_text(errors="replace")
+    assert "leaked" not in logged, logged
+    assert "Traceback" not in logged, logged
