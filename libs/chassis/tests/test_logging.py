@@ -1,4 +1,6 @@
+import io
 import json
+import sys
 
 import pytest
 from opentelemetry import trace
@@ -22,3 +24,15 @@ def test_log_lines_are_json_with_the_current_trace_and_span(
     assert line["trace_id"] == format(context.trace_id, "032x")
     assert line["span_id"] == format(context.span_id, "016x")
     assert trace.get_current_span().get_span_context().is_valid is False
+
+
+def test_a_log_line_goes_to_stdout_as_it_is_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not to the stream stdout was when logging was configured: that one may have been
+    replaced and closed since (a test's capture), and logging to it would raise."""
+    configured, now = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", configured)
+    configure_logging(service="test", level="INFO", json=True)
+    configured.close()
+    monkeypatch.setattr(sys, "stdout", now)
+    get_logger("t").info("chassis.test.after_replacement")
+    assert json.loads(now.getvalue().splitlines()[-1])["event"] == "chassis.test.after_replacement"

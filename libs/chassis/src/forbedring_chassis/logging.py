@@ -30,7 +30,9 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        # No file given: each logger takes sys.stdout as it is then, not as it was at
+        # configuration (a stream replaced since, e.g. by a test's capture, may be closed).
+        logger_factory=structlog.PrintLoggerFactory(),
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
