@@ -2,6 +2,7 @@
 Python (`scoring.tally_into_python`), on any answers: valid, of the wrong kind, or to
 items the questionnaire does not have."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -63,3 +64,9 @@ def test_a_questionnaire_with_more_factors_than_the_compiled_arrays_hold_is_coun
     tally_into_python(python, layout, response)
     assert compiled == python
     assert sum(compiled[layout.factor_base["f69"] :]) > 0
+
+
+def test_a_vector_of_another_layout_is_refused_not_written_past_its_end() -> None:
+    layout = Layout(items=(ItemSpec("q0", "scale", "f0", False, False),), factors=("f0",))
+    with pytest.raises(ValueError, match="counters"):
+        tally_into([0] * (layout.size - 1), layout, {"q0": 5})

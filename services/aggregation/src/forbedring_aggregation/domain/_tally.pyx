@@ -23,6 +23,8 @@ cdef dict TEXT_SLOTS = {"dont_know": 5, "yes": 6, "no": 7}
 
 def tally_into(list target not None, object layout, dict answers not None):
     """Add one response to `target` (a vector of `layout`) in place."""
+    if len(target) != layout.size:  # indexed unchecked below: a shorter list is memory
+        raise ValueError(f"a vector of {len(target)} counters, the layout has {layout.size}")
     cdef tuple fields = layout.factor_fields
     cdef Py_ssize_t factors = len(fields)
     if factors > MAX_FACTORS:
