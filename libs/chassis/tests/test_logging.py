@@ -36,3 +36,13 @@ def test_a_log_line_goes_to_stdout_as_it_is_now(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(sys, "stdout", now)
     get_logger("t").info("chassis.test.after_replacement")
     assert json.loads(now.getvalue().splitlines()[-1])["event"] == "chassis.test.after_replacement"
+
+
+def test_a_log_line_that_cannot_be_written_is_dropped_not_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    configure_logging(service="test", level="INFO", json=True)
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stdout", closed)
+    get_logger("t").exception("chassis.test.unwritable")  # the caller goes on

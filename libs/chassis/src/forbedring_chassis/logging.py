@@ -1,5 +1,6 @@
 """structlog configured once per process: JSON lines carrying the current trace and span ids."""
 
+import contextlib
 import logging
 import sys
 from typing import Any
@@ -19,6 +20,24 @@ def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
 _HANDLER_NAME = "forbedring-json"
 
 
+class _PrintLogger(structlog.PrintLogger):
+    """Prints to sys.stdout as it is at each line. A line that cannot be written (stdout
+    closed, a broken pipe) is dropped rather than raised into the code that logs, as the
+    standard library's handlers do: a consumer's retry loop logs its failures, and must
+    not fail itself for that."""
+
+    def msg(self, message: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            super().msg(message)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
+def _print_logger(*_: Any) -> _PrintLogger:
+    return _PrintLogger()
+
+
 def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     shared: list[Any] = [
@@ -30,9 +49,7 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        # No file given: each logger takes sys.stdout as it is then, not as it was at
-        # configuration (a stream replaced since, e.g. by a test's capture, may be closed).
-        logger_factory=structlog.PrintLoggerFactory(),
+        logger_factory=_print_logger,
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
