@@ -2,6 +2,8 @@
 Python (`scoring.tally_into_python`), on any answers: valid, of the wrong kind, or to
 items the questionnaire does not have."""
 
+from types import MappingProxyType
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -64,6 +66,14 @@ def test_a_questionnaire_with_more_factors_than_the_compiled_arrays_hold_is_coun
     tally_into_python(python, layout, response)
     assert compiled == python
     assert sum(compiled[layout.factor_base["f69"] :]) > 0
+
+
+def test_answers_in_a_mapping_other_than_a_dict_are_counted_too() -> None:
+    layout = Layout(items=(ItemSpec("q0", "scale", "f0", False, False),), factors=("f0",))
+    compiled, python = layout.zeros(), layout.zeros()
+    tally_into(compiled, layout, MappingProxyType({"q0": 4}))
+    tally_into_python(python, layout, {"q0": 4})
+    assert compiled == python != layout.zeros()
 
 
 def test_a_vector_of_another_layout_is_refused_not_written_past_its_end() -> None:

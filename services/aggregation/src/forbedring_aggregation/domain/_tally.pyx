@@ -14,20 +14,20 @@ from cpython.object cimport PyObject
 from libc.string cimport memset
 
 cdef enum:
-    MAX_FACTORS = 64  # more factors than this are counted by the Python definition
+    MAX_FACTORS = 64  # more factors than this: counted by the Python definition
     DONT_KNOW_SLOT = 5
     FACTOR_SLOTS = 3  # scored, score_sum, positive
 
 cdef dict TEXT_SLOTS = {"dont_know": 5, "yes": 6, "no": 7}
 
 
-def tally_into(list target not None, object layout, dict answers not None):
+def tally_into(list target not None, object layout, object answers):
     """Add one response to `target` (a vector of `layout`) in place."""
     if len(target) != layout.size:  # indexed unchecked below: a shorter list is memory
         raise ValueError(f"a vector of {len(target)} counters, the layout has {layout.size}")
     cdef tuple fields = layout.factor_fields
     cdef Py_ssize_t factors = len(fields)
-    if factors > MAX_FACTORS:
+    if factors > MAX_FACTORS or not isinstance(answers, dict):  # a mapping of another kind
         from forbedring_aggregation.domain.scoring import tally_into_python
 
         tally_into_python(target, layout, answers)
