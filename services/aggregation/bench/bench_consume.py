@@ -330,6 +330,8 @@ async def main() -> None:
     )
     parser.add_argument("--skip-ancestors", action="store_true")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     batch = args.batch or AggregationSettings.model_fields["batch_max_records"].default
 
     infra = locate_infrastructure()
