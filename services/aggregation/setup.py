@@ -12,7 +12,6 @@ setup(
                 "forbedring_aggregation.domain._tally",
                 ["src/forbedring_aggregation/domain/_tally.pyx"],
             )
-        ],
-        compiler_directives={"language_level": "3"},
+        ]
     )
 )
