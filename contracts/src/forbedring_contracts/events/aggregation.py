@@ -1,14 +1,16 @@
 """Events the aggregation service publishes: each unit's final results, then the snapshot.
 
-A suppressed unit's results are a type of their own with no field that could hold a
-number, so no producer can put one derived from its answers on the bus (SUPPRESSION.md).
+A suppressed unit's results are a type of their own whose only figures are the optional
+roll-up of its published sub-units: sums of published cells, never a number of its own
+(`docs/suppression.md`).
 """
 
 import hashlib
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, SerializationInfo, SerializerFunctionWrapHandler
+from pydantic import model_serializer
 
 from forbedring_contracts.events.base import ContractModel, Count, Event, Id, Percent
 
@@ -117,18 +119,73 @@ class PublishedUnitResults(Event):
     indicators: tuple[Indicator, ...] = Field(description="The unit's indicators.")
 
 
+SuppressionMethod = Literal["greedy_v1", "optimal_v2"]
+"""Which suppression rule finalised a snapshot: `greedy_v1`, the first edition (hide the
+smallest unit with a remainder); `optimal_v2`, the second edition (the safe pattern that
+leaves the fewest respondents without their own unit's report, then hides the fewest
+units)."""
+
+
+class SubUnitsRollUp(ContractModel):
+    """Not the unit's own results: the sum of the results of its nearest published
+    sub-units, computed only from their published cells, so it reveals nothing those
+    cells do not. The unit's other respondents count in its nearest published ancestor."""
+
+    sub_units: tuple[Id, ...] = Field(
+        min_length=1, description="The nearest published sub-units it covers, by id."
+    )
+    respondents: int = Field(ge=1, description="Respondents it covers (X): the sub-units' sum.")
+    unit_respondents: Count = Field(
+        description="Respondents counted in the hidden unit, including its sub-units (Y); "
+        "the other Y - X count in the unit named by `included_in`."
+    )
+    eligible: Count = Field(description="Invitations in the sub-units it covers.")
+    factors: tuple[FactorResult, ...] = Field(
+        description="Per factor: `scored` summed; the mean and percent positive only when "
+        "every covered sub-unit with a score publishes its own and at least k are scored."
+    )
+    items: tuple[ItemResult, ...] = Field(
+        description="Per item: the summed distribution, with the mean and percentages under "
+        "the same item-level threshold as a unit's own."
+    )
+    withheld_items: tuple[Id, ...] = Field(
+        description="Sensitive items left out: some covered sub-unit withholds them."
+    )
+
+
 class SuppressedUnitResults(Event):
-    """A unit that gets no results. It says why and which published unit includes its
-    answers, and nothing else: by construction it cannot carry a number."""
+    """A unit that gets no results of its own. It says why and which published unit
+    includes its answers; its only figures are the optional roll-up of its published
+    sub-units, clearly not its own."""
 
     published: Literal[False] = Field(description="False: this unit's results are suppressed.")
     period_id: Id = Field(description="The period.")
     unit_id: Id = Field(description="The unit.")
-    reason: Literal["too_few_respondents", "protects_smaller_unit"] = Field(
-        description="`too_few_respondents`: fewer than k answered; `protects_smaller_unit`: "
-        "publishing it would let a smaller unit's answers be computed by subtraction."
+    reason: Literal["too_few_respondents", "protects_smaller_unit", "direct_answers_too_few"] = (
+        Field(
+            description="`too_few_respondents`: fewer than k answered; `protects_smaller_unit`: "
+            "publishing it would let a smaller group's answers be computed by subtraction; "
+            "`direct_answers_too_few`: its own answers, those in no published sub-unit, are "
+            "fewer than k and count in `included_in` instead."
+        )
     )
     included_in: Id = Field(description="The nearest published unit that includes its answers.")
+    roll_up: SubUnitsRollUp | None = Field(
+        default=None,
+        description="The roll-up of its nearest published sub-units, when it has any (second "
+        "edition only). Absent, not null, when there is none.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_roll_up(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, object]:
+        # A first-edition snapshot has no roll-ups; leaving the key out keeps its bytes
+        # (and so its checksum) exactly as they were when it was finalised.
+        data: dict[str, object] = handler(self)
+        if self.roll_up is None:
+            data.pop("roll_up", None)
+        return data
 
 
 UnitResults = Annotated[
@@ -155,6 +212,11 @@ class ResultsFinalized(Event):
         "`results_checksum`).",
     )
     finalized_at: AwareDatetime = Field(description="When the snapshot was finalised.")
+    suppression_method: SuppressionMethod | None = Field(
+        default=None,
+        description="The suppression rule that finalised the snapshot (null: `greedy_v1`, "
+        "from before this field existed).",
+    )
 
 
 def results_checksum(values: Iterable[tuple[str, bytes]]) -> str:
