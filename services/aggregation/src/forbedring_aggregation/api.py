@@ -1,6 +1,8 @@
 """Live state of a period: counts only, never answer data (results leave as events)."""
 
+import dataclasses
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
@@ -32,11 +34,50 @@ class PeriodLiveState(BaseModel):
     units: list[UnitLiveState]
 
 
+class HiddenUnitPreview(BaseModel):
+    unit_id: str
+    name: str
+    reason: Literal["too_few_respondents", "direct_answers_too_few", "protects_smaller_unit"] = (
+        Field(
+            description="`too_few_respondents`: fewer than k answered; "
+            "`direct_answers_too_few`: its own answers, those in no published sub-unit, are "
+            "fewer than k and count in `included_in`; `protects_smaller_unit`: publishing it "
+            "would let a smaller group's answers be computed by subtraction."
+        )
+    )
+    included_in: str | None = Field(
+        description="The nearest published unit that counts its answers (null: nothing "
+        "can be published yet)."
+    )
+    respondents: int = Field(description="Respondents so far, including its sub-units.")
+    team: bool = Field(description="A leaf unit (cost centre): a team.")
+    roll_up_sub_units: list[str] = Field(
+        description="The published sub-units its roll-up would sum (empty: no roll-up)."
+    )
+    roll_up_respondents: int = Field(description="Respondents the roll-up would cover.")
+
+
+class SuppressionTotals(BaseModel):
+    units: int
+    units_hidden: int
+    teams: int = Field(description="Leaf units (cost centres).")
+    teams_hidden: int
+    respondents: int
+    respondents_without_own_report: int = Field(
+        description="Respondents whose own unit would get no report: what the rule minimises."
+    )
+
+
 class SuppressionPreview(BaseModel):
     period_id: str
     k: int
+    method: Literal["greedy_v1", "optimal_v2"] = Field(
+        description="The suppression rule (a period closed now uses `optimal_v2`)."
+    )
     published: list[str] = Field(description="Units that would get results if it closed now.")
     suppressed: list[str]
+    hidden: list[HiddenUnitPreview] = Field(description="Each hidden unit, and why.")
+    totals: SuppressionTotals
 
 
 class SnapshotStatus(BaseModel):
@@ -97,8 +138,31 @@ async def unit_live_state(period_id: str, unit_id: str, session: SessionDep) -> 
 async def suppression_preview(period_id: str, session: SessionDep) -> SuppressionPreview:
     """Which units would get results if the period closed now (counts so far)."""
     state = await _state(session, period_id)
-    preview = state.preview.preview()
-    return SuppressionPreview(period_id=period_id, k=state.k, **preview)
+    return preview_of(state)
+
+
+def preview_of(state: service.PeriodState) -> SuppressionPreview:
+    explanation = state.explanation
+    return SuppressionPreview(
+        period_id=state.period_id,
+        k=state.k,
+        method=explanation.method.value,
+        **state.preview.preview(),
+        hidden=[
+            HiddenUnitPreview(
+                unit_id=h.unit_id,
+                name=state.names.get(h.unit_id, h.unit_id),
+                reason=h.reason,  # type: ignore[arg-type]
+                included_in=h.included_in,
+                respondents=h.respondents,
+                team=h.team,
+                roll_up_sub_units=list(h.roll_up_sub_units),
+                roll_up_respondents=h.roll_up_respondents,
+            )
+            for h in explanation.hidden
+        ],
+        totals=SuppressionTotals(**dataclasses.asdict(explanation.totals)),
+    )
 
 
 @router.get("/periods/{period_id}/snapshot")

@@ -74,6 +74,7 @@ class Snapshot(SQLModel, table=True):
     published_count: int
     checksum: str
     finalized_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    suppression_method: str = Field(description="the rule that finalised it (a rebuild uses it)")
 
 
 class SnapshotUnit(SQLModel, table=True):

@@ -18,7 +18,8 @@ from aiokafka import AIOKafkaConsumer
 from forbedring_aggregation import repository
 from forbedring_aggregation.domain.scoring import Layout, tally_into
 from forbedring_aggregation.domain.snapshot import PeriodUnit, UnitCounters, build_snapshot
-from forbedring_aggregation.service import layout_of, snapshot_values
+from forbedring_aggregation.domain.suppression import SuppressionMethod
+from forbedring_aggregation.service import CURRENT_METHOD, layout_of, snapshot_values
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis import wire
 from forbedring_chassis.db import make_engine, make_sessions
@@ -120,6 +121,14 @@ async def rebuild(settings: AggregationSettings, period_id: str) -> Rebuilt:
         count, vector = counters.get(envelope.event.unit_id) or (0, layout.zeros())
         tally_into(vector, layout, envelope.event.answers)
         counters[envelope.event.unit_id] = (count + 1, vector)
+    # The stored snapshot says which rule finalised it: a rebuild must use the same one.
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessions(engine)() as session:
+            stored = await repository.snapshot(session, period_id=period_id)
+    finally:
+        await engine.dispose()
+    method = SuppressionMethod(stored.suppression_method) if stored else CURRENT_METHOD
     results = build_snapshot(
         period_id=period_id,
         units=[PeriodUnit(u.unit_id, u.parent_id, u.eligible) for u in opened.units],
@@ -128,14 +137,9 @@ async def rebuild(settings: AggregationSettings, period_id: str) -> Rebuilt:
         sensitive_k=opened.sensitive_k,
         counters={u: UnitCounters(n, v) for u, (n, v) in counters.items()},
         indicators=settings.indicators,
+        method=method,
     )
     values = snapshot_values(results)
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessions(engine)() as session:
-            stored = await repository.snapshot(session, period_id=period_id)
-    finally:
-        await engine.dispose()
     return Rebuilt(
         period_id=period_id,
         responses=len(seen),

@@ -20,6 +20,7 @@ from prometheus_client import Counter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_aggregation import repository
+from forbedring_aggregation.domain.preview import SuppressionExplanation, explain
 from forbedring_aggregation.domain.scoring import ItemSpec, Layout, add_into, tally_into
 from forbedring_aggregation.domain.snapshot import (
     IndicatorSettings,
@@ -31,6 +32,7 @@ from forbedring_aggregation.domain.snapshot import (
 )
 from forbedring_aggregation.domain.suppression import (
     InvalidUnitTreeError,
+    SuppressionMethod,
     SuppressionResult,
     UnitNode,
     build_unit_tree,
@@ -49,6 +51,10 @@ from forbedring_contracts.events import (
 )
 
 log = get_logger(__name__)
+
+CURRENT_METHOD = SuppressionMethod.OPTIMAL_V2
+"""The suppression rule for every period finalised now (docs/suppression.md); a rebuild
+uses the rule its stored snapshot records."""
 
 RESPONSES_HELD = Counter(
     "forbedring_aggregation_responses_held_total",
@@ -103,7 +109,7 @@ async def open_period(session: AsyncSession, *, event: PeriodOpened) -> None:
         sensitive_k=event.sensitive_k,
         questionnaire=event.questionnaire.model_dump(mode="json"),
         units=[
-            {"unit_id": u.unit_id, "parent_id": u.parent_id, "eligible": u.eligible}
+            {"unit_id": u.unit_id, "parent_id": u.parent_id, "eligible": u.eligible, "name": u.name}
             for u in event.units
         ],
     )
@@ -289,6 +295,7 @@ async def try_finalise(
                 for unit_id, (count, vector) in counts.items()
             },
             indicators=indicators,
+            method=CURRENT_METHOD,
         )
     except (NothingPublishableError, InvalidUnitTreeError) as exc:
         # Not a passing state: retrying would fail the same way. Blocked until an operator
@@ -330,6 +337,7 @@ async def _publish_snapshot(
             published_count=published,
             checksum=checksum,
             finalized_at=now,
+            suppression_method=CURRENT_METHOD.value,
         ),
         topic_prefix=topic_prefix,
     )
@@ -341,6 +349,7 @@ async def _publish_snapshot(
             published_count=published,
             checksum=checksum,
             finalized_at=now,
+            suppression_method=CURRENT_METHOD.value,
         ),
         units=[
             SnapshotUnit(period_id=period_id, unit_id=uid, published=r.published, value=value)
@@ -368,6 +377,10 @@ class PeriodState:
     k: int
     units: Mapping[str, UnitState]
     preview: SuppressionResult
+    explanation: SuppressionExplanation
+    names: Mapping[str, str]
+    """Unit names as period-opened gave them (a period stored before names were kept
+    has none: its ids stand in)."""
 
 
 async def period_state(session: AsyncSession, *, period_id: str) -> PeriodState | None:
@@ -395,7 +408,9 @@ async def period_state(session: AsyncSession, *, period_id: str) -> PeriodState 
         )
         for uid in sorted(tree.parent)
     }
-    return PeriodState(period_id, period.k, states, compute_suppression(tree, period.k))
+    preview = compute_suppression(tree, period.k, method=CURRENT_METHOD)
+    names = {u["unit_id"]: u.get("name") or u["unit_id"] for u in period.units}
+    return PeriodState(period_id, period.k, states, preview, explain(tree, preview), names)
 
 
 async def direct_respondents(session: AsyncSession, *, period_id: str, unit_id: str) -> int:

@@ -7,12 +7,21 @@ import json
 import random
 from typing import Any
 
+import pytest
+
+from forbedring_aggregation import service
 from forbedring_aggregation import testing as synth
+from forbedring_aggregation.domain.suppression import SuppressionMethod
 from forbedring_aggregation.rebuild import rebuild
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import topics
 from forbedring_contracts.events import results_checksum
-from services.aggregation.tests.integration.conftest import bodies, read_topic, snapshot_rows
+from services.aggregation.tests.integration.conftest import (
+    bodies,
+    read_topic,
+    snapshot_rows,
+    sql,
+)
 
 Q = synth.questionnaire()
 
@@ -81,11 +90,24 @@ async def test_finalise_waits_for_the_totals_and_emits_one_set_of_events(
     assert suppressed, "the test period should suppress some units"
     assert "HF" in published
     for unit, body in suppressed.items():
-        assert set(body) == {"published", "period_id", "unit_id", "reason", "included_in"}
+        assert set(body) - {"roll_up"} == {
+            "published",
+            "period_id",
+            "unit_id",
+            "reason",
+            "included_in",
+        }
         assert body["included_in"] in published
-        assert body["reason"] in {"too_few_respondents", "protects_smaller_unit"}
+        assert body["reason"] in {
+            "too_few_respondents",
+            "protects_smaller_unit",
+            "direct_answers_too_few",
+        }
         numbers = [v for v in body.values() if type(v) in (int, float)]
         assert not numbers, unit
+        if "roll_up" in body:  # only sums of the published cells it names
+            assert_roll_up_sums_published_cells(body["roll_up"], results)
+    assert finalized[0]["suppression_method"] == "optimal_v2"
     for unit in published:
         assert results[unit]["respondents"] >= 5
     root = results["HF"]
@@ -101,6 +123,68 @@ async def test_finalise_waits_for_the_totals_and_emits_one_set_of_events(
         "good_safety_climate_agree",
         "good_safety_climate_saq",
     }
+
+
+def assert_roll_up_sums_published_cells(
+    roll_up: dict[str, Any], results: dict[str, dict[str, Any]]
+) -> None:
+    cells = [results[z] for z in roll_up["sub_units"]]
+    assert all(c["published"] for c in cells)
+    assert roll_up["respondents"] == sum(c["respondents"] for c in cells)
+    for item in roll_up["items"]:
+        parts = [next(i for i in c["items"] if i["item_id"] == item["item_id"]) for c in cells]
+        if item["kind"] == "scale":
+            for option, count in item["distribution"].items():
+                assert count == sum(p["distribution"][option] for p in parts)
+        else:
+            assert (item["yes"], item["no"]) == (
+                sum(p["yes"] for p in parts),
+                sum(p["no"] for p in parts),
+            )
+    for factor in roll_up["factors"]:
+        parts = [
+            next(f for f in c["factors"] if f["factor_id"] == factor["factor_id"]) for c in cells
+        ]
+        assert factor["scored"] == sum(p["scored"] for p in parts)
+
+
+async def test_a_period_finalised_by_the_first_edition_is_rebuilt_byte_for_byte(
+    aggregation: Any,
+    infrastructure: Infrastructure,
+    private_topic_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A snapshot records its rule; the rebuild uses it, so a period closed before the
+    second edition still reproduces its stored bytes (and no roll-ups appear in it)."""
+    monkeypatch.setattr(service, "CURRENT_METHOD", SuppressionMethod.GREEDY_V1)
+    rng = random.Random(5)
+    period, tree, per_unit = a_period(rng, 12, 120)
+    events = synth.responses(rng, period, Q, per_unit)
+    records = synth.encoded(
+        [synth.period_opened(period, tree, Q), *events, synth.period_closed(period, per_unit)]
+    )
+    async with aggregation() as running:
+        await synth.produce(infrastructure.kafka_bootstrap_servers, private_topic_prefix, records)
+
+        async def finalised() -> bool:
+            reply = await running.client.get(f"/api/v1/periods/{period}/snapshot")
+            return bool(reply.status_code == 200)
+
+        await eventually(finalised, timeout=30)
+        settings = running.settings
+    method = await sql(
+        settings.database_url,
+        "SELECT suppression_method FROM snapshots WHERE period_id = $1",
+        period,
+    )
+    assert method[0]["suppression_method"] == "greedy_v1"
+    stored = await snapshot_rows(settings.database_url, period)
+    assert not any(b"roll_up" in value for _, value in stored)
+
+    monkeypatch.setattr(service, "CURRENT_METHOD", SuppressionMethod.OPTIMAL_V2)
+    rebuilt = await rebuild(settings, period)
+    assert rebuilt.identical is True
+    assert rebuilt.values == stored
 
 
 async def test_two_instances_in_one_group_give_the_same_snapshot_as_one(

@@ -64,9 +64,7 @@ CASES = [
     pytest.param(T7, (5, 2), {"A": PROTECTS, "A2": PROTECTS}, id="T7"),
     pytest.param(T8, (0, 0), {}, id="T8"),
     pytest.param(T9, (20, 1), {"A": PROTECTS}, id="T9"),
-    pytest.param(
-        T10, (4, 4), {"C1": DIRECT, "S1": DIRECT, "S2": DIRECT, "C2": DIRECT}, id="T10"
-    ),
+    pytest.param(T10, (4, 4), {"C1": DIRECT, "S1": DIRECT, "S2": DIRECT, "C2": DIRECT}, id="T10"),
 ]
 
 
@@ -90,9 +88,7 @@ def test_t6_is_the_first_editions_trap() -> None:
     second = compute_suppression(T6)
     assert "N" in first.suppressed
     assert "N" in second.published
-    assert second.cost.respondents_without_own_report < (
-        first.cost.respondents_without_own_report
-    )
+    assert second.cost.respondents_without_own_report < (first.cost.respondents_without_own_report)
 
 
 def test_t10_the_hospital_keeps_every_team() -> None:
@@ -125,8 +121,14 @@ def test_the_tie_break_hides_the_smaller_unit_then_the_later_sibling() -> None:
     # cost five respondents and one unit; X covers fewer people (15 against 17), so X
     # goes, though it comes first by id.
     smaller_first = units(
-        [("R", None, 0), ("X", "R", 5), ("X1", "X", 10), ("Y", "R", 5), ("Y1", "Y", 12)]
-        + [("Z", "R", 4)]
+        [
+            ("R", None, 0),
+            ("X", "R", 5),
+            ("X1", "X", 10),
+            ("Y", "R", 5),
+            ("Y1", "Y", 12),
+            ("Z", "R", 4),
+        ]
     )
     result = compute_suppression(smaller_first)
     assert (result.cost.respondents_without_own_report, result.cost.units_hidden) == (9, 2)

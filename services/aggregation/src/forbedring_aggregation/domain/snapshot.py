@@ -5,10 +5,16 @@ counter vector (`scoring`). Output: one unit-results event per unit of the tree,
 by unit id. The same counters always give the same events, byte for byte (integers in,
 numbers rounded to two decimals out, no clock, no set iteration order).
 
-Two suppression tables (SUPPRESSION.md): the ordinary one with k over the respondent
+Two suppression tables (docs/suppression.md): the ordinary one with k over the respondent
 counts, and the sensitive-items one with sensitive_k over the respondents who answered a
 sensitive item. A unit published in the first but not the second gets its results with
 the sensitive items withheld and says which unit includes them.
+
+Under the second edition (`optimal_v2`) a hidden unit with published descendants also
+carries the roll-up of its nearest published sub-units: their summed counters, shown
+under the same item-level rules, and a factor's mean only where every covered sub-unit
+with a score shows its own (else the roll-up would reveal a small sub-unit's mean by
+difference). The first edition (`greedy_v1`) is reproduced as it was: no roll-ups.
 
 Indicators (BRIEF.md, "Good safety climate"; both always computed, each labelled):
 - `good_safety_climate_agree` (trust target, 004 note 3: "at least 75 % answered agree
@@ -40,6 +46,7 @@ from forbedring_aggregation.domain.scoring import (
     percent,
 )
 from forbedring_aggregation.domain.suppression import (
+    SuppressionMethod,
     SuppressionReason,
     SuppressionResult,
     UnitNode,
@@ -51,6 +58,7 @@ from forbedring_aggregation.domain.suppression import (
 from forbedring_contracts.events import (
     Indicator,
     PublishedUnitResults,
+    SubUnitsRollUp,
     SuppressedUnitResults,
 )
 
@@ -82,21 +90,28 @@ class NothingPublishableError(ValueError):
     """Fewer than k respondents in the whole tree: no unit can get results."""
 
 
-_REASONS = {
+REASON_CODES = {
     SuppressionReason.BELOW_THRESHOLD: "too_few_respondents",
     SuppressionReason.COMPLEMENTARY: "protects_smaller_unit",
+    SuppressionReason.DIRECT_ANSWERS_TOO_FEW: "direct_answers_too_few",
 }
 
 UnitResult = PublishedUnitResults | SuppressedUnitResults
 
 
 def suppression_tables(
-    units: Sequence[PeriodUnit], counters: Mapping[str, UnitCounters], *, k: int, sensitive_k: int
+    units: Sequence[PeriodUnit],
+    counters: Mapping[str, UnitCounters],
+    *,
+    k: int,
+    sensitive_k: int,
+    method: SuppressionMethod = SuppressionMethod.OPTIMAL_V2,
 ) -> tuple[SuppressionResult, SuppressionResult]:
     """The ordinary and the sensitive-items suppression patterns."""
     ordinary = compute_suppression(
         [UnitNode(u.unit_id, u.parent_id, _direct(counters, u.unit_id).respondents) for u in units],
         k,
+        method=method,
     )
     sensitive = compute_sensitive_suppression(
         [
@@ -108,6 +123,7 @@ def suppression_tables(
             for u in units
         ],
         sensitive_k,
+        method=method,
     )
     return ordinary, sensitive
 
@@ -130,9 +146,13 @@ def build_snapshot(
     sensitive_k: int,
     counters: Mapping[str, UnitCounters],
     indicators: IndicatorSettings,
+    method: SuppressionMethod = SuppressionMethod.OPTIMAL_V2,
 ) -> list[UnitResult]:
-    """One unit-results event per unit, ordered by unit id."""
-    ordinary, sensitive = suppression_tables(units, counters, k=k, sensitive_k=sensitive_k)
+    """One unit-results event per unit, ordered by unit id, under `method` (a rebuild
+    passes the method that finalised the period)."""
+    ordinary, sensitive = suppression_tables(
+        units, counters, k=k, sensitive_k=sensitive_k, method=method
+    )
     if not ordinary.published:
         raise NothingPublishableError(f"period {period_id}: fewer than {k} respondents in all")
     tree = build_unit_tree(UnitNode(u.unit_id, u.parent_id, 0) for u in units)
@@ -155,13 +175,27 @@ def build_snapshot(
         if uid not in ordinary.published:
             included_in = ordinary.included_in[uid]
             assert included_in is not None  # something is published, and the root is
+            covered = ordinary.sub_units[uid]
             results.append(
                 SuppressedUnitResults(
                     published=False,
                     period_id=period_id,
                     unit_id=uid,
-                    reason=_REASONS[ordinary.reasons[uid]],  # type: ignore[arg-type]
+                    reason=REASON_CODES[ordinary.reasons[uid]],  # type: ignore[arg-type]
                     included_in=included_in,
+                    roll_up=_roll_up(
+                        uid,
+                        covered,
+                        totals=totals,
+                        eligible=eligible,
+                        ordinary=ordinary,
+                        sensitive=sensitive,
+                        layout=layout,
+                        k=k,
+                        sensitive_k=sensitive_k,
+                    )
+                    if covered and method is SuppressionMethod.OPTIMAL_V2
+                    else None,
                 )
             )
             continue
@@ -198,11 +232,79 @@ def _published(
     """The unit's results, built as plain data and validated once (a national snapshot has
     hundreds of thousands of item results; one validation per unit is far cheaper than a
     model per item, and checks the same constraints)."""
-    sensitive_published = sensitive.is_published(unit_id)
+    items, withheld = _items(
+        layout, vector, k=k, sensitive_k=sensitive_k, with_sensitive=sensitive.is_published(unit_id)
+    )
+    return PublishedUnitResults.model_validate(
+        {
+            "published": True,
+            "period_id": period_id,
+            "unit_id": unit_id,
+            "respondents": respondents,
+            "eligible": eligible,
+            "factors": _factors(layout, vector, k=k, means_allowed=set(layout.factors)),
+            "items": items,
+            "withheld_items": withheld,
+            "withheld_items_included_in": sensitive.included_in.get(unit_id) if withheld else None,
+            "indicators": _indicators(layout, vector, k=k, settings=indicators),
+        }
+    )
+
+
+def _roll_up(
+    unit_id: str,
+    covered: Sequence[str],
+    *,
+    totals: Mapping[str, Sequence[int]],
+    eligible: Mapping[str, int],
+    ordinary: SuppressionResult,
+    sensitive: SuppressionResult,
+    layout: Layout,
+    k: int,
+    sensitive_k: int,
+) -> SubUnitsRollUp:
+    """The sum of the covered (published) sub-units' results. Everything in it is
+    determined by their published cells: distributions and counts add up; an item's
+    mean and percentages follow from its summed distribution; a factor's mean only where
+    every covered sub-unit with a score publishes its own mean (the counters' exact sums
+    then add nothing a reader could not compute to the published rounding); sensitive
+    items only where every covered sub-unit publishes them."""
+    vector = layout.zeros()
+    for z in covered:
+        add_into(vector, totals[z])
+    means_allowed = {
+        factor_id
+        for factor_id in layout.factors
+        if all(not 0 < factor_counts(layout, totals[z], factor_id).scored < k for z in covered)
+    }
+    items, withheld = _items(
+        layout,
+        vector,
+        k=k,
+        sensitive_k=sensitive_k,
+        with_sensitive=all(sensitive.is_published(z) for z in covered),
+    )
+    return SubUnitsRollUp.model_validate(
+        {
+            "sub_units": tuple(covered),
+            "respondents": sum(ordinary.respondents[z] for z in covered),
+            "unit_respondents": ordinary.respondents[unit_id],
+            "eligible": sum(eligible[z] for z in covered),
+            "factors": _factors(layout, vector, k=k, means_allowed=means_allowed),
+            "items": items,
+            "withheld_items": withheld,
+        }
+    )
+
+
+def _items(
+    layout: Layout, vector: Sequence[int], *, k: int, sensitive_k: int, with_sensitive: bool
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Item results as plain data, and the sensitive items withheld."""
     items: list[dict[str, Any]] = []
     withheld: list[str] = []
     for item in layout.items:
-        if item.sensitive and not sensitive_published:
+        if item.sensitive and not with_sensitive:
             withheld.append(item.item_id)
             continue
         counts = item_counts(layout, vector, item.item_id)
@@ -241,10 +343,16 @@ def _published(
                     "percent_yes": percent(counts.yes, answered) if answered >= threshold else None,
                 }
             )
+    return items, withheld
+
+
+def _factors(
+    layout: Layout, vector: Sequence[int], *, k: int, means_allowed: set[str]
+) -> list[dict[str, Any]]:
     factors: list[dict[str, Any]] = []
     for factor_id in layout.factors:
         fc = factor_counts(layout, vector, factor_id)
-        show = fc.scored >= k
+        show = fc.scored >= k and factor_id in means_allowed
         factors.append(
             {
                 "factor_id": factor_id,
@@ -253,20 +361,7 @@ def _published(
                 "percent_positive": percent(fc.positive, fc.scored) if show else None,
             }
         )
-    return PublishedUnitResults.model_validate(
-        {
-            "published": True,
-            "period_id": period_id,
-            "unit_id": unit_id,
-            "respondents": respondents,
-            "eligible": eligible,
-            "factors": factors,
-            "items": items,
-            "withheld_items": withheld,
-            "withheld_items_included_in": sensitive.included_in.get(unit_id) if withheld else None,
-            "indicators": _indicators(layout, vector, k=k, settings=indicators),
-        }
-    )
+    return factors
 
 
 def _indicators(

@@ -1,0 +1,30 @@
+"""HR's suppression preview as a page: which units would get no results if the period
+closed now, why, where their answers count, and the totals. Counts only."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from forbedring_aggregation import service
+from forbedring_aggregation.api import preview_of
+from forbedring_chassis.runtime import SessionDep
+from forbedring_chassis.web import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get(
+    "/periods/{period_id}/suppression",
+    response_class=HTMLResponse,
+    name="suppression-preview-page",
+)
+async def suppression_preview_page(
+    period_id: str, request: Request, session: SessionDep
+) -> HTMLResponse:
+    state = await service.period_state(session, period_id=period_id)
+    if state is None:
+        return render(request, "unknown_period.html", {"period_id": period_id}, status_code=404)
+    return render(
+        request,
+        "suppression_preview.html",
+        {"preview": preview_of(state), "names": state.names},
+    )

@@ -1,0 +1,112 @@
+"""HR's suppression preview on the real broker and database: a hospital in miniature,
+where every clinic and section leader answers for their own unit. The preview (API and
+page, in each language) says which units would be hidden, why, where their answers
+count and what their roll-ups cover; the snapshot then carries exactly those roll-ups."""
+
+import json
+import random
+from typing import Any
+
+from forbedring_aggregation import testing as synth
+from forbedring_chassis.testing import Infrastructure, eventually, unique_name
+from forbedring_contracts import topics
+from services.aggregation.tests.integration.conftest import read_topic
+from services.aggregation.tests.integration.test_finalisation import (
+    assert_roll_up_sums_published_cells,
+)
+
+Q = synth.questionnaire()
+# T10 of the second edition: (unit, parent, respondents answering for the unit itself).
+HOSPITAL = [
+    ("R", None, 2),
+    ("C1", "R", 1),
+    ("S1", "C1", 1),
+    ("A", "S1", 20),
+    ("B", "S1", 30),
+    ("S2", "C1", 1),
+    ("E", "S2", 25),
+    ("F", "S2", 22),
+    ("C2", "R", 1),
+    ("G", "C2", 40),
+    ("H", "C2", 35),
+]
+LEADERS_UNITS = {"C1", "S1", "S2", "C2"}
+
+
+async def test_the_preview_explains_each_hidden_unit_and_the_snapshot_has_its_roll_ups(
+    aggregation: Any, infrastructure: Infrastructure, private_topic_prefix: str
+) -> None:
+    period = unique_name("period")
+    tree = [(u, p) for u, p, _ in HOSPITAL]
+    per_unit = {u: n for u, _, n in HOSPITAL}
+    events = synth.responses(random.Random(10), period, Q, per_unit)
+    servers = infrastructure.kafka_bootstrap_servers
+    async with aggregation() as running:
+        await synth.produce(
+            servers, private_topic_prefix, synth.encoded([synth.period_opened(period, tree, Q)])
+        )
+        await synth.produce(servers, private_topic_prefix, synth.encoded(events))
+
+        async def all_counted() -> bool:
+            reply = await running.client.get(f"/api/v1/periods/{period}/units/R")
+            return bool(reply.status_code == 200 and reply.json()["respondents"] == len(events))
+
+        await eventually(all_counted, timeout=30)
+        preview = (await running.client.get(f"/api/v1/periods/{period}/suppression-preview")).json()
+        assert preview["method"] == "optimal_v2"
+        assert set(preview["suppressed"]) == LEADERS_UNITS
+        hidden = {h["unit_id"]: h for h in preview["hidden"]}
+        for unit in LEADERS_UNITS:
+            assert hidden[unit]["reason"] == "direct_answers_too_few"
+            assert hidden[unit]["included_in"] == "R"
+            assert hidden[unit]["team"] is False
+        assert hidden["C1"]["roll_up_sub_units"] == ["A", "B", "E", "F"]
+        assert (hidden["C1"]["roll_up_respondents"], hidden["C1"]["respondents"]) == (97, 100)
+        assert preview["totals"] == {
+            "units": 11,
+            "units_hidden": 4,
+            "teams": 6,
+            "teams_hidden": 0,
+            "respondents": 178,
+            "respondents_without_own_report": 4,
+        }
+
+        texts = {
+            "nb": ("Enhetens egne svar", "4 av 11", "4 publiserte underenheter, 97 av 100 svar"),
+            "nn": ("Eininga sine eigne svar", "0 av 6", "4 publiserte undereiningar, 97 av 100"),
+            "en": ("Its own answers, those in no published sub-unit", "4 of 178", "97 of 100"),
+        }
+        for language, expected in texts.items():
+            page = await running.client.get(f"/periods/{period}/suppression?lang={language}")
+            assert page.status_code == 200
+            assert page.headers["content-language"] == language
+            for text in expected:
+                assert text in page.text, (language, text)
+        unknown = await running.client.get("/periods/no-such-period/suppression?lang=en")
+        assert unknown.status_code == 404
+        assert "Unknown period" in unknown.text
+
+        await synth.produce(
+            servers, private_topic_prefix, synth.encoded([synth.period_closed(period, per_unit)])
+        )
+
+        async def finalised() -> bool:
+            reply = await running.client.get(f"/api/v1/periods/{period}/snapshot")
+            return bool(reply.status_code == 200)
+
+        await eventually(finalised, timeout=30)
+
+    results = {
+        body["unit_id"]: body
+        for body in (
+            json.loads(r.value)
+            for r in await read_topic(infrastructure, private_topic_prefix + topics.UNIT_RESULTS)
+        )
+        if body["period_id"] == period
+    }
+    assert {u for u, b in results.items() if not b["published"]} == LEADERS_UNITS
+    for unit in LEADERS_UNITS:
+        roll_up = results[unit]["roll_up"]
+        assert roll_up["sub_units"] == hidden[unit]["roll_up_sub_units"]
+        assert roll_up["unit_respondents"] == hidden[unit]["respondents"]
+        assert_roll_up_sums_published_cells(roll_up, results)
