@@ -1,6 +1,6 @@
 """Pure domain logic of the aggregation service: no I/O, no framework.
 
-`suppression` decides which units of one table get results (SUPPRESSION.md);
+`suppression` decides which units of one table get results (docs/suppression.md);
 `audit` checks any publication pattern independently of how it was computed.
 """
 

@@ -1,11 +1,11 @@
-"""Independent audit of a publication pattern (`shared/SUPPRESSION.md`).
+"""Independent audit of a publication pattern (docs/suppression.md).
 
 Written deliberately unlike `suppression.py`, so that a mistake in one is unlikely to
 be repeated in the other: it shares no code or types with it (units are anything with
 `id`, `parent` and `direct`), does not use remainders, NPD sets or postorder, and
 computes n(u) by peeling leaves (Kahn's algorithm) instead of by a depth-first walk.
 
-The check itself is the atom argument of SUPPRESSION.md: because the org tree nests,
+The check itself is the atom argument of docs/suppression.md: because the org tree nests,
 every respondent belongs to exactly one atom, the smallest published unit containing
 them, i.e. the nearest published ancestor-or-self of the unit they answered for. Every
 number computable from published aggregates is a combination of atom totals, and each
@@ -177,7 +177,7 @@ def audit_releases(
 ) -> AuditReport:
     """Multi-release audit for a re-release (correction) of the same period.
 
-    SUPPRESSION.md: group respondents by the set of published cells, across all
+    docs/suppression.md: group respondents by the set of published cells, across all
     releases, that contain them; every non-empty group must have >= k members.
 
     For one tree that grouping equals the atoms of the union U of all published sets:
