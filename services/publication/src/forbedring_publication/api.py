@@ -13,6 +13,7 @@ from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_contracts.events import Language
 from forbedring_publication import release, reports
 from forbedring_publication.cache import ReportCache
+from forbedring_publication.schemas import UnitList, UnitReport
 
 router = APIRouter(prefix="/api/v1/periods/{period_id}", tags=["results"])
 
@@ -43,13 +44,13 @@ async def get_schedule(
 
 
 @router.get("/units")
-async def list_units(
-    period_id: str, principal: PrincipalDep, session: SessionDep
-) -> dict[str, Any]:
+async def list_units(period_id: str, principal: PrincipalDep, session: SessionDep) -> UnitList:
     return await reports.unit_list(session, period_id=period_id, person_id=principal.subject)
 
 
-@router.get("/units/{unit_id}/results")
+# The report data is served as cached, as it was computed (a `UnitReport`); the model
+# documents it.
+@router.get("/units/{unit_id}/results", response_model=UnitReport)
 async def unit_results(
     period_id: str,
     unit_id: str,

@@ -1,6 +1,7 @@
 """The report as pages and a CSV export, for people. Every route goes through the same
 use cases as the JSON API (`reports`): the access check runs on every request, before
-the cache, and a suppressed unit's data has no number to show."""
+the cache, and a suppressed unit's data has no number of its own to show (only the
+roll-up of its published sub-units, marked as such)."""
 
 import csv
 import io
@@ -19,6 +20,7 @@ from forbedring_chassis.web import render, request_language, sign_in_page, signe
 from forbedring_publication import charts, reports, repository
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.errors import Forbidden, NotFound, PublicationError
+from forbedring_publication.schemas import PublishedSummary, UnitList
 from forbedring_publication.settings import PublicationSettings
 
 router = APIRouter(include_in_schema=False)
@@ -119,29 +121,30 @@ async def unit_page(
     data = await _report(request, runtime, period_id, unit_id)
     if isinstance(data, Response):
         return data
-    if not data["published"]:
-        return render(request, "suppressed.html", {"data": data})
-    return render(
-        request,
-        "unit.html",
-        {
-            "data": data,
-            "charts": charts,
-            "keys": SCALE_KEYS,
-            "factor_rows": lambda factors: [(f["name"], f["mean"]) for f in factors],
-            "item_text": lambda d, item_id: next(
-                (i["text"] for i in d["items"] if i["item_id"] == item_id), item_id
-            ),
-        },
-    )
+    helpers = {
+        "charts": charts,
+        "keys": SCALE_KEYS,
+        "factor_rows": lambda factors: [(f["name"], f["mean"]) for f in factors],
+        "item_text": lambda d, item_id: next(
+            (i["text"] for i in d["items"] if i["item_id"] == item_id), item_id
+        ),
+    }
+    # A hidden unit's page shows why, and its roll-up (if any) with the same parts.
+    template = "unit.html" if data["published"] else "suppressed.html"
+    return render(request, template, {"data": data, **helpers})
+
+
+ROLL_UP_MARK = "roll-up of published sub-units, not the unit's own results"
+"""What every row of a hidden unit's export that holds a figure says it is."""
 
 
 def export_rows(data: dict[str, Any]) -> list[list[Any]]:
     """A unit's report data as rows of a sheet: the same for CSV and XLSX. A suppressed
-    unit gives only the suppression fact and the unit that includes it."""
+    unit gives the suppression fact and the unit that includes it, then its roll-up (if
+    any): every row of that marked as not the unit's own results, with X of Y."""
     unit = data["unit"]
     if not data["published"]:
-        return [
+        rows: list[list[Any]] = [
             ["unit_id", "unit_name", "published", "reason", "included_in", "included_in_name"],
             [
                 unit["unit_id"],
@@ -152,7 +155,38 @@ def export_rows(data: dict[str, Any]) -> list[list[Any]]:
                 data["included_in"]["name"],
             ],
         ]
-    rows: list[list[Any]] = [
+        roll_up = data.get("roll_up")
+        if roll_up:
+            mark = f"{ROLL_UP_MARK} ({roll_up['respondents']} of {roll_up['unit_respondents']})"
+            rows += [
+                [],
+                [
+                    "results_of",
+                    "label",
+                    "sub_units",
+                    "respondents",
+                    "unit_respondents",
+                    "other_respondents",
+                    "other_respondents_counted_in",
+                    "eligible",
+                    "response_rate",
+                ],
+                [
+                    ROLL_UP_MARK,
+                    roll_up["label"],
+                    " ".join(s["unit_id"] for s in roll_up["sub_units"]),
+                    roll_up["respondents"],
+                    roll_up["unit_respondents"],
+                    roll_up["other_respondents"],
+                    roll_up["other_respondents_counted_in"]["unit_id"],
+                    roll_up["eligible"],
+                    roll_up["response_rate"],
+                ],
+                [],
+                *_result_rows(roll_up, mark=mark),
+            ]
+        return [[safe_cell(cell) for cell in row] for row in rows]
+    rows = [
         ["unit_id", "unit_name", "respondents", "eligible", "response_rate"],
         [
             unit["unit_id"],
@@ -162,15 +196,26 @@ def export_rows(data: dict[str, Any]) -> list[list[Any]]:
             data["response_rate"],
         ],
         [],
-        ["factor_id", "factor", "mean", "percent_positive", "scored"],
+        *_result_rows(data),
+    ]
+    return [[safe_cell(cell) for cell in row] for row in rows]
+
+
+def _result_rows(results: dict[str, Any], *, mark: str | None = None) -> list[list[Any]]:
+    """Factor and scale-item rows of a unit's own results or (`mark` in a last column on
+    every row) of a roll-up."""
+    tail = ["results_of"] if mark else []
+    cell = [mark] if mark else []
+    rows: list[list[Any]] = [
+        ["factor_id", "factor", "mean", "percent_positive", "scored", *tail],
         *[
-            [f["factor_id"], f["name"], f["mean"], f["percent_positive"], f["scored"]]
-            for f in data["factors"]
+            [f["factor_id"], f["name"], f["mean"], f["percent_positive"], f["scored"], *cell]
+            for f in results["factors"]
         ],
         [],
-        ["item_id", "item", *SCALE_KEYS, "dont_know", "mean", "percent_agree", "follow_up"],
+        ["item_id", "item", *SCALE_KEYS, "dont_know", "mean", "percent_agree", "follow_up", *tail],
     ]
-    for item in data["items"]:
+    for item in results["items"]:
         if item["kind"] != "scale":
             continue
         dist = item["distribution"]
@@ -182,10 +227,11 @@ def export_rows(data: dict[str, Any]) -> list[list[Any]]:
                 dist["dont_know"],
                 item["mean"],
                 item["percent_agree"],
-                "yes" if item["item_id"] in data["follow_up"] else "no",
+                "yes" if item["item_id"] in results["follow_up"] else "no",
+                *cell,
             ]
         )
-    return [[safe_cell(cell) for cell in row] for row in rows]
+    return rows
 
 
 def _download(content: bytes | str, media_type: str, filename: str) -> Response:
@@ -210,34 +256,37 @@ UNIT_LIST_HEADER = [
     "published",
     "included_in",
     "included_in_name",
+    "roll_up",
+    "roll_up_respondents",
+    "roll_up_unit_respondents",
 ]
 
 
-def unit_list_rows(data: dict[str, Any]) -> list[list[Any]]:
+def unit_list_rows(data: UnitList) -> list[list[Any]]:
     """The unit list as rows: numbers only for published units; a suppressed unit gives
-    only that it is suppressed and the unit that includes its answers."""
+    that it is suppressed and the unit that includes its answers and, when it has a
+    roll-up, that roll-up's X of Y, marked as not the unit's own results."""
     rows: list[list[Any]] = [list(UNIT_LIST_HEADER)]
-    for unit in data["units"]:
-        published = unit["published"]
-        including = unit.get("included_in") or {}
-        rows.append(
-            [
-                unit["unit_id"],
-                unit["name"],
-                unit["respondents"] if published else None,
-                unit["eligible"] if published else None,
-                unit["response_rate"] if published else None,
-                unit.get("level"),
-                unit.get("parent_id"),
-                "yes" if published else "no",
-                including.get("unit_id"),
-                including.get("name"),
+    for unit in data.units:
+        if isinstance(unit, PublishedSummary):
+            numbers = [unit.respondents, unit.eligible, unit.response_rate]
+            hidden: list[Any] = ["yes", None, None, None, None, None]
+        else:
+            numbers = [None, None, None]
+            roll_up = unit.roll_up
+            hidden = [
+                "no",
+                unit.included_in.unit_id,
+                unit.included_in.name,
+                ROLL_UP_MARK if roll_up else None,
+                roll_up.respondents if roll_up else None,
+                roll_up.unit_respondents if roll_up else None,
             ]
-        )
+        rows.append([unit.unit_id, unit.name, *numbers, unit.level, unit.parent_id, *hidden])
     return [[safe_cell(cell) for cell in row] for row in rows]
 
 
-async def _unit_list(request: Request, session: Any, period_id: str) -> dict[str, Any] | Response:
+async def _unit_list(request: Request, session: Any, period_id: str) -> UnitList | Response:
     principal = await signed_in(request)
     if principal is None:
         return sign_in_page(request, why="report.signin.text")

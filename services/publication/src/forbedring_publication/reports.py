@@ -1,21 +1,26 @@
 """Use cases of reading: who may see what, the schedule, the unit list and a unit's
 report data (through the single-flight cache). Reads only this service's own tables."""
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_chassis.db import Sessions, unit_of_work
-from forbedring_contracts.events import Questionnaire
+from forbedring_chassis.logging import get_logger
+from forbedring_contracts.events import Questionnaire, SuppressedUnitResults
 from forbedring_publication import repository
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.domain import report as report_data
+from forbedring_publication.domain import roll_up as roll_up_rules
 from forbedring_publication.domain.release import is_admin, may_read_results
 from forbedring_publication.errors import Forbidden, NotFound
 from forbedring_publication.models import Period
 from forbedring_publication.release import schedule_body, schedule_of
+from forbedring_publication.schemas import UnitList
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,24 +60,54 @@ async def schedule(session: AsyncSession, *, period_id: str, person_id: str) -> 
     return body
 
 
-async def unit_list(session: AsyncSession, *, period_id: str, person_id: str) -> dict[str, Any]:
+async def unit_list(session: AsyncSession, *, period_id: str, person_id: str) -> UnitList:
     access = await access_of(session, period_id=period_id, person_id=person_id)
     require_results(access)
     units = await repository.directory_units(session, period_id=period_id)
     names = {u.unit_id: u.name for u in units.values()}
     rows = await repository.list_unit_results(session, period_id=period_id)
-    return {
-        "period_id": period_id,
-        "stage": access.released_stage,
-        "units": [
-            {
-                **report_data.summary(report_data.parse(row.value), names),
-                "parent_id": units[row.unit_id].parent_id if row.unit_id in units else None,
-                "level": units[row.unit_id].level if row.unit_id in units else None,
-            }
-            for row in rows
+    results = {row.unit_id: report_data.parse(row.value) for row in rows}
+    texts = report_data.Texts.of(_questionnaire(access.period), "nb")
+    _log_refused_roll_ups(period_id, results, texts)
+    return UnitList(
+        period_id=period_id,
+        stage=access.released_stage,
+        units=[
+            report_data.summary(
+                unit,
+                names,
+                covered=results,
+                texts=texts,
+                parent_id=units[unit_id].parent_id if unit_id in units else None,
+                level=units[unit_id].level if unit_id in units else None,
+            )
+            for unit_id, unit in results.items()
         ],
-    }
+    )
+
+
+def _questionnaire(period: Period) -> Questionnaire | None:
+    return Questionnaire.model_validate(period.questionnaire) if period.questionnaire else None
+
+
+def _log_refused_roll_ups(
+    period_id: str, loaded: Mapping[str, report_data.Results], texts: report_data.Texts
+) -> None:
+    """A roll-up that is not the combination of its sub-units' published cells is not
+    shown (it may hold the hidden unit's own figures): say so, by unit and field only."""
+    for unit_id, results in loaded.items():
+        if not isinstance(results, SuppressedUnitResults) or results.roll_up is None:
+            continue
+        problems = roll_up_rules.problems(
+            results.roll_up, loaded, reverse_scored=texts.reverse_scored
+        )
+        if problems:
+            log.error(
+                "publication.roll_up.refused",
+                period_id=period_id,
+                unit_id=unit_id,
+                problems=problems,
+            )
 
 
 async def indicator_overview(
@@ -134,40 +169,52 @@ async def _report_bytes(
     if row is None:
         raise NotFound(f"There are no results for unit {unit_id!r} in this period.")
     units = await repository.directory_units(session, period_id=period.period_id)
-    questionnaire = (
-        Questionnaire.model_validate(period.questionnaire) if period.questionnaire else None
-    )
+    questionnaire = _questionnaire(period)
     this = units.get(unit_id)
     root = next((u.unit_id for u in units.values() if u.parent_id is None), None)
     children = sorted((u for u in units.values() if u.parent_id == unit_id), key=lambda u: u.name)
     wanted = {c.unit_id for c in children} | {root, this.parent_id if this else None}
-    stored = await repository.unit_results_of(
-        session, period_id=period.period_id, unit_ids=sorted(u for u in wanted if u)
+    loaded = {unit_id: report_data.parse(row.value)} | await _results_of(
+        session, period_id=period.period_id, unit_ids={u for u in wanted if u}
     )
+    # The published units that the roll-ups shown here sum (this unit's, if it is hidden;
+    # the parent's, compared with; the sub-units', listed): each is checked against them.
+    named = {
+        sub
+        for results in loaded.values()
+        if isinstance(results, SuppressedUnitResults) and results.roll_up is not None
+        for sub in results.roll_up.sub_units
+    }
+    loaded |= await _results_of(session, period_id=period.period_id, unit_ids=named - set(loaded))
+    _log_refused_roll_ups(period.period_id, loaded, report_data.Texts.of(questionnaire, language))
 
     previous = None
     if period.finalized_at is not None:
         # Last period's results of the same unit id, once they were released to everyone.
         before = await repository.previous_period(session, before=period.finalized_at)
         if before is not None and schedule_of(before).released_stage == 2:
-            earlier = await repository.unit_results_of(
-                session, period_id=before.period_id, unit_ids=[unit_id]
-            )
-            previous = report_data.parse(earlier[unit_id]) if unit_id in earlier else None
-
-    def results_of(unit: str | None) -> Any:
-        value = stored.get(unit) if unit is not None else None
-        return report_data.parse(value) if value is not None else None
+            earlier = await _results_of(session, period_id=before.period_id, unit_ids={unit_id})
+            previous = earlier.get(unit_id)
 
     data = report_data.report(
-        report_data.parse(row.value),
+        loaded[unit_id],
         names={u.unit_id: u.name for u in units.values()},
         questionnaire=questionnaire,
         language=language,
         stage=stage,
-        parent=results_of(this.parent_id if this else None),
-        enterprise=results_of(root),
-        sub_units=[r for r in (results_of(c.unit_id) for c in children) if r is not None],
+        parent=loaded.get(this.parent_id) if this and this.parent_id else None,
+        enterprise=loaded.get(root) if root else None,
+        sub_units=[loaded[c.unit_id] for c in children if c.unit_id in loaded],
         previous=previous,
+        covered=loaded,
     )
-    return json.dumps(data, ensure_ascii=False).encode()
+    return data.model_dump_json().encode()
+
+
+async def _results_of(
+    session: AsyncSession, *, period_id: str, unit_ids: set[str]
+) -> dict[str, report_data.Results]:
+    stored = await repository.unit_results_of(
+        session, period_id=period_id, unit_ids=sorted(unit_ids)
+    )
+    return {unit: report_data.parse(value) for unit, value in stored.items()}

@@ -5,7 +5,14 @@ import xml.etree.ElementTree as ET
 
 from forbedring_chassis.web import Pages
 from forbedring_publication import charts
-from forbedring_publication.pages import UNIT_LIST_HEADER, unit_list_rows
+from forbedring_publication.pages import ROLL_UP_MARK, UNIT_LIST_HEADER, unit_list_rows
+from forbedring_publication.schemas import (
+    PublishedSummary,
+    RollUpSummary,
+    SuppressedSummary,
+    UnitList,
+    UnitRef,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 LABELS = {
@@ -54,32 +61,51 @@ def test_every_page_text_exists_in_all_three_languages() -> None:
 
 
 def test_the_unit_list_export_has_no_numbers_for_a_suppressed_unit() -> None:
-    data = {
-        "units": [
-            {
-                "unit_id": "S-PUB",
-                "name": "=Sengepost",  # a formula-looking name is made text
-                "published": True,
-                "respondents": 20,
-                "eligible": 24,
-                "response_rate": 83.3,
-                "level": "3",
-                "parent_id": "K",
-            },
-            {
-                "unit_id": "S-SMALL",
-                "name": "Liten post",
-                "published": False,
-                "reason": "too_few_respondents",
-                "included_in": {"unit_id": "K", "name": "Klinikk"},
-                "level": "3",
-                "parent_id": "K",
-            },
-        ]
-    }
-    header, published, suppressed = unit_list_rows(data)
+    data = UnitList(
+        period_id="p",
+        stage=1,
+        units=[
+            PublishedSummary(
+                unit_id="S-PUB",
+                name="=Sengepost",  # a formula-looking name is made text
+                published=True,
+                respondents=20,
+                eligible=24,
+                response_rate=83.3,
+                level="3",
+                parent_id="K",
+            ),
+            SuppressedSummary(
+                unit_id="S-SMALL",
+                name="Liten post",
+                published=False,
+                reason="too_few_respondents",
+                included_in=UnitRef(unit_id="K", name="Klinikk"),
+                roll_up=None,
+                level="3",
+                parent_id="K",
+            ),
+            SuppressedSummary(
+                unit_id="K2",
+                name="Rehabiliteringsklinikken",
+                published=False,
+                reason="direct_answers_too_few",
+                included_in=UnitRef(unit_id="HF", name="Helse HF"),
+                roll_up=RollUpSummary(sub_units=2, respondents=19, unit_respondents=22),
+                level="2",
+                parent_id="HF",
+            ),
+        ],
+    )
+    header, published, suppressed, rolled_up = unit_list_rows(data)
     assert header == UNIT_LIST_HEADER
     assert published[:5] == ["S-PUB", "'=Sengepost", 20, 24, 83.3]
     assert suppressed == [
-        "S-SMALL", "Liten post", None, None, None, "3", "K", "no", "K", "Klinikk",
+        "S-SMALL", "Liten post", None, None, None, "3", "K", "no", "K", "Klinikk", None, None, None,
     ]  # fmt: skip
+    # A roll-up's X of Y, in columns that say it is the roll-up, not the unit's own figures.
+    assert rolled_up[2:5] == [None, None, None]
+    by_column = dict(zip(header, rolled_up, strict=True))
+    assert by_column["roll_up"] == ROLL_UP_MARK
+    assert "not the unit's own results" in ROLL_UP_MARK
+    assert (by_column["roll_up_respondents"], by_column["roll_up_unit_respondents"]) == (19, 22)

@@ -12,6 +12,11 @@ from forbedring_contracts.events import (
     SuppressedUnitResults,
 )
 from forbedring_publication.domain import report
+from forbedring_publication.schemas import (
+    PublishedSummary,
+    PublishedUnitReport,
+    SuppressedUnitReport,
+)
 
 
 def test_a_suppressed_unit_reports_its_reason_and_including_unit_only() -> None:
@@ -22,10 +27,12 @@ def test_a_suppressed_unit_reports_its_reason_and_including_unit_only() -> None:
         language="en",
         stage=1,
     )
-    assert data["published"] is False
-    assert data["included_in"] == {"unit_id": "HF", "name": "Helse Eksempel HF"}
-    assert "Helse Eksempel HF" in data["message"]
-    assert set(data) == {
+    assert isinstance(data, SuppressedUnitReport)
+    assert data.included_in.name == "Helse Eksempel HF"
+    assert "Helse Eksempel HF" in data.message
+    assert data.roll_up is None
+    body = data.model_dump(mode="json")
+    assert set(body) == {
         "period_id",
         "stage",
         "language",
@@ -34,9 +41,10 @@ def test_a_suppressed_unit_reports_its_reason_and_including_unit_only() -> None:
         "reason",
         "message",
         "included_in",
+        "roll_up",
     }
     # The only digits are in ids and the stage: nothing from answers.
-    text = json.dumps({k: v for k, v in data.items() if k not in ("period_id", "stage", "unit")})
+    text = json.dumps({k: v for k, v in body.items() if k not in ("period_id", "stage", "unit")})
     assert not re.search(r"\d", text)
 
 
@@ -48,16 +56,21 @@ def test_a_published_unit_reports_its_numbers_with_texts_in_the_language() -> No
         language="nn",
         stage=2,
     )
-    assert data["respondents"] == 11
-    assert data["response_rate"] == 78.6
-    assert data["factors"][0]["name"] == "Tryggleiksklima"
-    assert data["items"][0]["text"].startswith("Eg ville")
+    assert isinstance(data, PublishedUnitReport)
+    assert data.respondents == 11
+    assert data.response_rate == 78.6
+    assert data.factors[0].name == "Tryggleiksklima"
+    assert data.items[0].text.startswith("Eg ville")
 
 
 def test_the_unit_list_gives_respondents_only_for_published_units() -> None:
     names = {"K1": "Medisinsk klinikk"}
-    assert "respondents" not in report.summary(examples.SUPPRESSED_UNIT_RESULTS, names)
-    assert report.summary(examples.PUBLISHED_UNIT_RESULTS, names)["respondents"] == 11
+    hidden = report.summary(examples.SUPPRESSED_UNIT_RESULTS, names).model_dump()
+    assert "respondents" not in hidden
+    assert hidden["roll_up"] is None
+    published = report.summary(examples.PUBLISHED_UNIT_RESULTS, names)
+    assert isinstance(published, PublishedSummary)
+    assert published.respondents == 11
 
 
 def _scale(item_id: str, mean: float | None, agree: float | None) -> ScaleItemResult:
@@ -96,14 +109,13 @@ def test_strengths_are_the_best_unflagged_items_best_first() -> None:
 
 def test_comparisons_only_with_published_units() -> None:
     names = {"S11": "Sengepost 1", "K1": "Medisinsk klinikk"}
-    published = report.comparison(examples.PUBLISHED_UNIT_RESULTS, names)
+    texts = report.Texts.of(examples.PERIOD_OPENED.questionnaire, "en")
+    published = report.comparison(examples.PUBLISHED_UNIT_RESULTS, names, texts=texts)
     assert published is not None
-    assert published["unit_id"] == "S11"
-    assert set(published["factors"]) == {
-        f.factor_id for f in examples.PUBLISHED_UNIT_RESULTS.factors
-    }
-    assert report.comparison(examples.SUPPRESSED_UNIT_RESULTS, names) is None
-    assert report.comparison(None, names) is None
+    assert (published.unit_id, published.label, published.roll_up) == ("S11", "Sengepost 1", False)
+    assert set(published.factors) == {f.factor_id for f in examples.PUBLISHED_UNIT_RESULTS.factors}
+    assert report.comparison(examples.SUPPRESSED_UNIT_RESULTS, names, texts=texts) is None
+    assert report.comparison(None, names, texts=texts) is None
 
 
 def test_a_report_lists_sub_units_without_numbers_for_suppressed_ones() -> None:
@@ -116,10 +128,11 @@ def test_a_report_lists_sub_units_without_numbers_for_suppressed_ones() -> None:
         parent=examples.SUPPRESSED_UNIT_RESULTS,
         sub_units=[examples.SUPPRESSED_UNIT_RESULTS],
     )
-    assert data["comparisons"]["parent"] is None, "a suppressed parent is not compared with"
-    (sub,) = data["sub_units"]
-    assert sub["published"] is False
-    assert "respondents" not in sub
+    assert isinstance(data, PublishedUnitReport)
+    assert data.comparisons.parent is None, "a suppressed parent is not compared with"
+    (sub,) = data.sub_units
+    assert sub.published is False
+    assert "respondents" not in sub.model_dump()
 
 
 def _with_indicators(unit_id: str, agree: bool | None, saq: bool | None) -> PublishedUnitResults:
