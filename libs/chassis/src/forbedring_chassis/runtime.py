@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from forbedring_chassis.clock import Clock, SystemClock
 from forbedring_chassis.consumer import (
     CONSUMER_METRICS,
     BatchConsumer,
@@ -35,6 +36,7 @@ from forbedring_chassis.consumer import (
     register_consumer,
 )
 from forbedring_chassis.db import Sessions, make_engine, make_sessions
+from forbedring_chassis.errors import install_error_handlers
 from forbedring_chassis.logging import configure_logging, get_logger
 from forbedring_chassis.migrations import upgrade_to_head
 from forbedring_chassis.offload import Offload
@@ -55,6 +57,9 @@ class Runtime:
     broker: KafkaBroker
     redis: Redis
     relay: OutboxRelay
+    clock: Clock = field(default_factory=SystemClock)
+    """The one clock of the service: use cases, schedulers and routes ask it (`ClockDep`);
+    tests pass a settable one to `create_service_app`."""
     extras: dict[str, object] = field(default_factory=dict)
 
 
@@ -93,6 +98,13 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_clock(runtime: RuntimeDep) -> Clock:
+    return runtime.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 async def _check(name: str, probe: Callable[[], object]) -> tuple[str, str]:
@@ -251,10 +263,12 @@ def create_service_app(
     background: Sequence[BackgroundTask] = (),
     extras: dict[str, object] | None = None,
     metrics: Sequence[Collector] = (),
+    clock: Clock | None = None,
 ) -> FastAPI:
     """Build a service. `package` holds the service's `migrations` folder; `background`
     coroutines run for the app's lifetime; `extras` land in `Runtime.extras`; `metrics`
-    are served at /metrics with the chassis's own."""
+    are served at /metrics with the chassis's own; `clock` (default: the system's) is
+    `Runtime.clock`. Errors answer in the one shape of `forbedring_chassis.errors`."""
     configure_tracing(service=settings.service_name, otlp_endpoint=settings.otlp_endpoint)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
@@ -300,6 +314,7 @@ def create_service_app(
         broker=broker,
         redis=redis,
         relay=relay,
+        clock=clock or SystemClock(),
         extras=dict(extras or {}),
     )
 
@@ -342,6 +357,7 @@ def create_service_app(
 
     app = FastAPI(title=f"Forbedring {settings.service_name}", lifespan=lifespan)
     app.state.runtime = runtime
+    install_error_handlers(app)
     app.include_router(_health_router())
     for router in routers:
         app.include_router(router)

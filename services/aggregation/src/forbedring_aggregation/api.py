@@ -4,10 +4,11 @@ import dataclasses
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from forbedring_aggregation import service
+from forbedring_aggregation.errors import NotFinalYet, PeriodUnknown
 from forbedring_chassis.runtime import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["live state"])
@@ -103,7 +104,7 @@ def _unit(period_id: str, k: int, state: service.UnitState) -> UnitLiveState:
 async def _state(session: SessionDep, period_id: str) -> service.PeriodState:
     state = await service.period_state(session, period_id=period_id)
     if state is None:
-        raise HTTPException(404, f"period {period_id} is not known (not opened yet?)")
+        raise PeriodUnknown(f"period {period_id} is not known (not opened yet?)")
     return state
 
 
@@ -170,7 +171,7 @@ async def snapshot_status(period_id: str, session: SessionDep) -> SnapshotStatus
     """Whether the period's results are final, and their checksum (no results here)."""
     found = await service.snapshot_status(session, period_id=period_id)
     if found is None:
-        raise HTTPException(404, f"period {period_id} has no final snapshot yet")
+        raise NotFinalYet(f"period {period_id} has no final snapshot yet")
     return SnapshotStatus(
         period_id=found.period_id,
         unit_count=found.unit_count,

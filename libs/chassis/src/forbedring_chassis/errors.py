@@ -1,0 +1,136 @@
+"""One JSON error shape for every service.
+
+A use case raises a subclass of `ServiceError`; the chassis turns it, FastAPI's own
+`HTTPException`s (sign-in, 404 of an unknown route) and request validation errors into
+
+    {"detail": {"code": "not_found", "message": "...", "problems": [...]}}
+
+with the status the error names. `problems` (optional) lists what was wrong, one object
+per problem; a subclass may add fields of its own to `detail` with `extra`.
+"""
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable: e.g. `not_found`, `invalid`.")
+    message: str = Field(description="For people: what went wrong and what to do.")
+    problems: list[dict[str, Any]] | None = Field(
+        default=None, description="What was wrong, one object per problem, when known."
+    )
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response (documented in the README)."""
+
+    detail: ErrorDetail
+
+
+class ServiceError(Exception):
+    """What a use case refuses. Subclasses set `status_code` and `code`."""
+
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: Sequence[Mapping[str, Any]] = (),
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = [dict(p) for p in problems]
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        detail: dict[str, Any] = {"code": self.code, "message": self.message, **self.extra}
+        if self.problems:
+            detail["problems"] = self.problems
+        return {"detail": jsonable_encoder(detail)}
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    code = "conflict"
+
+
+class Invalid(ServiceError):
+    status_code = 422
+    code = "invalid"
+
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return JSONResponse(exc.body(), status_code=exc.status_code)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    code = _CODES.get(exc.status_code, f"http_{exc.status_code}")
+    return JSONResponse(
+        {"detail": {"code": code, "message": message}},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    return JSONResponse(
+        jsonable_encoder(
+            {
+                "detail": {
+                    "code": "invalid",
+                    "message": "The request is not valid: see problems.",
+                    "problems": problems,
+                }
+            }
+        ),
+        status_code=422,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

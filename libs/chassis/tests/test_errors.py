@@ -1,0 +1,73 @@
+"""One JSON error shape: a use case's refusal, FastAPI's own HTTP errors and request
+validation all answer {"detail": {"code", "message", "problems"?}}."""
+
+import httpx
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
+
+from forbedring_chassis.errors import ErrorBody, Invalid, NotFound, install_error_handlers
+
+
+class PeriodFrozen(Invalid):
+    code = "period_frozen"
+
+
+class Body(BaseModel):
+    count: int
+
+
+def an_app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/missing")
+    async def missing() -> None:
+        raise NotFound("No such period: 2026.", period_id="2026")
+
+    @app.get("/frozen")
+    async def frozen() -> None:
+        raise PeriodFrozen("Frozen.", problems=[{"unit_id": "A", "message": "closed"}])
+
+    @app.get("/sign-in")
+    async def sign_in() -> None:
+        raise HTTPException(401, "Sign in first.", headers={"WWW-Authenticate": "Bearer"})
+
+    @app.post("/count")
+    async def count(body: Body) -> int:
+        return body.count
+
+    return app
+
+
+async def request(method: str, path: str, **kwargs: object) -> httpx.Response:
+    transport = httpx.ASGITransport(app=an_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return await client.request(method, path, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_service_error_has_its_status_code_message_and_extra_fields() -> None:
+    reply = await request("GET", "/missing")
+    assert reply.status_code == 404
+    assert reply.json() == {
+        "detail": {"code": "not_found", "message": "No such period: 2026.", "period_id": "2026"}
+    }
+    frozen = await request("GET", "/frozen")
+    assert frozen.status_code == 422
+    assert frozen.json()["detail"]["code"] == "period_frozen"
+    assert frozen.json()["detail"]["problems"] == [{"unit_id": "A", "message": "closed"}]
+
+
+async def test_http_and_validation_errors_share_the_shape() -> None:
+    unauthorised = await request("GET", "/sign-in")
+    assert unauthorised.status_code == 401
+    assert unauthorised.headers["www-authenticate"] == "Bearer"
+    assert unauthorised.json() == {"detail": {"code": "unauthorized", "message": "Sign in first."}}
+    unknown = await request("GET", "/no-such-route")
+    assert unknown.json() == {"detail": {"code": "not_found", "message": "Not Found"}}
+    invalid = await request("POST", "/count", json={"count": "many"})
+    assert invalid.status_code == 422
+    detail = invalid.json()["detail"]
+    assert detail["code"] == "invalid"
+    assert detail["problems"][0]["location"] == ["body", "count"]
+    for reply in (unauthorised, unknown, invalid):
+        ErrorBody.model_validate(reply.json())
