@@ -5,7 +5,7 @@ private topics; events are produced to the broker the way the other services sen
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +43,8 @@ from forbedring_publication.cache import ReportCache
 from forbedring_publication.release import Released
 from forbedring_publication.scheduler import Scheduler
 from forbedring_publication.settings import PublicationSettings
+from services.publication.tests import answers
+from services.publication.tests.answers import scale_answers
 
 ISSUER = DevelopmentIssuer(issuer="https://issuer.test", audience="forbedring")
 FINALIZED_AT = datetime(2026, 3, 16, 7, 0, tzinfo=UTC)
@@ -64,6 +66,34 @@ IMPOSTOR = DevelopmentIssuer(issuer=ISSUER.issuer, audience="forbedring")
 # The suppressed unit's true numbers, known to the test only: none may ever be served.
 SECRET_NUMBERS = ("73.21", "41.67", "7321", "4167")
 
+# The hidden clinic K2's sub-units: A-PUB and B-PUB published, C-SMALL hidden (too few).
+A_PUB_ANSWERS = scale_answers(4, 4, 4, 5, 5, 3, 4, 4, 2, 5, "dont_know")
+B_PUB_ANSWERS = scale_answers(5, 5, 5, 4, 3, 4, 5, 2)
+# K2's own atom, known to the test only: its leader's answer and C-SMALL's two, the
+# respondents in none of its published sub-units. Aggregation counts them in HF and never
+# sends a figure of theirs; the roll-up of A-PUB and B-PUB is all K2 shows.
+K2_OWN_ANSWERS = scale_answers(2, 3, 5)
+K2_RESPONDENTS = len(A_PUB_ANSWERS) + len(B_PUB_ANSWERS) + len(K2_OWN_ANSWERS)
+
+
+def own_atom_figures() -> tuple[float, ...]:
+    """K2's own atom's mean, share agreeing and share positive: 58.33, 33.33, 33.33."""
+    scores = [(int(r["sc1"]) - 1) * 25 for r in K2_OWN_ANSWERS]
+    mean = sum(scores) / len(scores)
+    agree = 100 * sum(r["sc1"] in (4, 5) for r in K2_OWN_ANSWERS) / len(K2_OWN_ANSWERS)
+    positive = 100 * sum(s >= 75 for s in scores) / len(scores)
+    return mean, agree, positive
+
+
+def _written(digits: int) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f"{value:.{digits}f}" for value in own_atom_figures()))
+
+
+OWN_ATOM_NUMBERS = _written(2) + _written(1)
+"""As JSON, an export or a log would write them."""
+OWN_ATOM_ON_PAGES = _written(0)
+"""As a page shows a mean or share (rounded), looked for in a page's visible text."""
+
 
 def token(role: str) -> dict[str, str]:
     if role == "anonymous":
@@ -76,7 +106,9 @@ def token(role: str) -> dict[str, str]:
 @dataclass
 class Org:
     """HF (enterprise) > K (clinic) > S-PUB (published), S-SMALL (suppressed: 3 answered,
-    mean 73.21 and 41.67 % positive, which aggregation knows and never sends)."""
+    mean 73.21 and 41.67 % positive, which aggregation knows and never sends); HF > K2
+    (a hidden clinic: its own answers are too few) > A-PUB, B-PUB (published, K2's
+    roll-up sums them), C-SMALL (hidden: 2 answered; with K2's leader, K2's own atom)."""
 
     period_id: str
     opened: PeriodOpened
@@ -84,6 +116,22 @@ class Org:
     results: list[PublishedUnitResults | SuppressedUnitResults]
     finalized: ResultsFinalized
     events: list[Event] = field(default_factory=list)
+
+    def with_results(
+        self, results: Sequence[PublishedUnitResults | SuppressedUnitResults]
+    ) -> "Org":
+        """The same period with other unit results (and the snapshot's checksum over them)."""
+        return replace(
+            self,
+            results=list(results),
+            finalized=self.finalized.model_copy(
+                update={"checksum": checksum(results), "unit_count": len(results)}
+            ),
+        )
+
+
+def checksum(results: Sequence[PublishedUnitResults | SuppressedUnitResults]) -> str:
+    return results_checksum([(r.unit_id, r.model_dump_json().encode()) for r in results])
 
 
 def _published(period_id: str, unit_id: str, respondents: int, mean: float) -> PublishedUnitResults:
@@ -129,6 +177,12 @@ def an_org(*, stage_1_delay: timedelta = STAGE_1_DELAY) -> Org:
         UnitInScope(unit_id="K", parent_id="HF", name="Klinikk", level="2.1", eligible=0),
         UnitInScope(unit_id="S-PUB", parent_id="K", name="Sengepost stor", level="3", eligible=24),
         UnitInScope(unit_id="S-SMALL", parent_id="K", name="Liten post", level="3", eligible=4),
+        UnitInScope(
+            unit_id="K2", parent_id="HF", name="Rehabiliteringsklinikken", level="2.1", eligible=1
+        ),
+        UnitInScope(unit_id="A-PUB", parent_id="K2", name="Sengepost A", level="3", eligible=15),
+        UnitInScope(unit_id="B-PUB", parent_id="K2", name="Sengepost B", level="3", eligible=12),
+        UnitInScope(unit_id="C-SMALL", parent_id="K2", name="Dagpost", level="3", eligible=3),
     )
     texts = Texts(nb="Sikkerhet", nn="Tryggleik", en="Safety")
     opened = PeriodOpened(
@@ -179,7 +233,7 @@ def an_org(*, stage_1_delay: timedelta = STAGE_1_DELAY) -> Org:
         ),
     )
     results: list[PublishedUnitResults | SuppressedUnitResults] = [
-        _published(period_id, "HF", 40, 79.5),
+        _published(period_id, "HF", 40 + K2_RESPONDENTS, 79.5),
         _published(period_id, "K", 28, 80.5),
         _published(period_id, "S-PUB", 20, 81.25),
         SuppressedUnitResults(
@@ -189,13 +243,35 @@ def an_org(*, stage_1_delay: timedelta = STAGE_1_DELAY) -> Org:
             reason="too_few_respondents",
             included_in="K",
         ),
+        SuppressedUnitResults(
+            published=False,
+            period_id=period_id,
+            unit_id="K2",
+            reason="direct_answers_too_few",
+            included_in="HF",
+            roll_up=answers.roll_up(
+                {"A-PUB": A_PUB_ANSWERS, "B-PUB": B_PUB_ANSWERS},
+                eligible=15 + 12,
+                unit_respondents=K2_RESPONDENTS,
+            ),
+        ),
+        answers.published(period_id, "A-PUB", A_PUB_ANSWERS, eligible=15),
+        answers.published(period_id, "B-PUB", B_PUB_ANSWERS, eligible=12),
+        SuppressedUnitResults(
+            published=False,
+            period_id=period_id,
+            unit_id="C-SMALL",
+            reason="too_few_respondents",
+            included_in="HF",
+        ),
     ]
     finalized = ResultsFinalized(
         period_id=period_id,
         unit_count=len(results),
-        published_count=3,
-        checksum=results_checksum([(r.unit_id, r.model_dump_json().encode()) for r in results]),
+        published_count=sum(r.published for r in results),
+        checksum=checksum(results),
         finalized_at=FINALIZED_AT,
+        suppression_method="optimal_v2",
     )
     return Org(period_id, opened, directory, results, finalized)
 

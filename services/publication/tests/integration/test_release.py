@@ -127,7 +127,9 @@ async def test_results_are_not_finalised_until_complete_and_matching(
         # unit-results may arrive after results-finalized (other partitions)
         await produce([wrong.opened, wrong.directory, wrong.finalized, *wrong.results])
         await produce([late.opened, late.directory, late.finalized, *late.results[:2]])
-        await app.wait_until(wrong.period_id, lambda s: s.get("units_received") == 4)
+        await app.wait_until(
+            wrong.period_id, lambda s: s.get("units_received") == len(wrong.results)
+        )
         await app.wait_until(late.period_id, lambda s: s.get("units_received") == 2)
         released = await app.scheduler.tick()
         assert mine(released, wrong.period_id) == mine(released, late.period_id) == []
