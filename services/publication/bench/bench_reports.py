@@ -134,7 +134,7 @@ async def seed(app: Any, period_id: str) -> None:
             **defaults,
         )
     async with unit_of_work(sessions) as session:
-        await release.release_due(session, now=NOW + timedelta(minutes=1), topic_prefix="")
+        await release.release_due(session, now=NOW + timedelta(minutes=1))
 
 
 async def main(requests: int) -> dict[str, Any]:

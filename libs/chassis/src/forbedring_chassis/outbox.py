@@ -19,13 +19,16 @@ log = get_logger(__name__)
 tracer = trace.get_tracer("forbedring.outbox")
 
 
-def stage_event(session: AsyncSession, event: Event, *, topic_prefix: str = "") -> None:
-    """Add `event` to the outbox in the caller's transaction, with the current trace context."""
+def stage_event(session: AsyncSession, event: Event) -> None:
+    """Add `event` to the outbox in the caller's transaction, with the current trace context.
+
+    The row names the contract's topic; the relay adds the deployment's topic prefix, so
+    no use case can send an event to another deployment's topic by forgetting it."""
     record = wire.encode(event)
     headers = {**record.headers, **current_trace_headers()}
     session.add(
         OutboxMessage(
-            topic=topic_prefix + record.topic,
+            topic=record.topic,
             key=record.key,
             value=record.value,
             headers=headers,
@@ -47,9 +50,11 @@ class OutboxRelay:
         sessions: Sessions,
         broker: KafkaBroker,
         poll_interval_s: float,
+        topic_prefix: str,
         batch_size: int = 500,
     ) -> None:
         self._sessions = sessions
+        self._topic_prefix = topic_prefix
         self._broker = broker
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
@@ -82,11 +87,12 @@ class OutboxRelay:
     async def _publish(self, row: OutboxMessage) -> None:
         # Continue the trace of the request that staged the event.
         ctx = context_from_headers(row.headers)
-        with tracer.start_as_current_span(f"{row.topic} publish", context=ctx):
+        topic = self._topic_prefix + row.topic
+        with tracer.start_as_current_span(f"{topic} publish", context=ctx):
             headers = {**row.headers, **current_trace_headers()}
             await self._broker.publish(
                 row.value,
-                row.topic,
+                topic,
                 key=row.key,
                 headers=headers,
                 timestamp_ms=row.timestamp_ms,

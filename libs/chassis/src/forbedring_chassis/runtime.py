@@ -278,7 +278,10 @@ def create_service_app(
         registry.register(metric)
     broker = make_broker(settings, registry)
     relay = OutboxRelay(
-        sessions=sessions, broker=broker, poll_interval_s=settings.outbox_poll_interval_s
+        sessions=sessions,
+        broker=broker,
+        poll_interval_s=settings.outbox_poll_interval_s,
+        topic_prefix=settings.kafka_topic_prefix,
     )
     redis = Redis.from_url(settings.redis_url)
     batch_consumers: list[BatchConsumer] = []

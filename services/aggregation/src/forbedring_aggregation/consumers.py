@@ -34,7 +34,6 @@ async def finalise_pending(runtime: Runtime, *, period_ids: Sequence[str] | None
                 session,
                 period_id=period_id,
                 indicators=settings.indicators,
-                topic_prefix=settings.kafka_topic_prefix,
                 now=datetime.now(UTC),
             )
         finalised += outcome.finalised

@@ -256,7 +256,6 @@ async def try_finalise(
     *,
     period_id: str,
     indicators: IndicatorSettings,
-    topic_prefix: str,
     now: datetime,
 ) -> FinaliseOutcome:
     """Finalise the period if every unit's count equals its total in period-closed.
@@ -303,9 +302,7 @@ async def try_finalise(
         await repository.mark_close_request(session, period_id=period_id, blocked=str(exc))
         log.error("aggregation.snapshot.blocked", period_id=period_id, reason=str(exc))
         return FinaliseOutcome(period_id, False, str(exc))
-    await _publish_snapshot(
-        session, period_id=period_id, results=results, topic_prefix=topic_prefix, now=now
-    )
+    await _publish_snapshot(session, period_id=period_id, results=results, now=now)
     await repository.mark_close_request(session, period_id=period_id, finalized_at=now)
     log.info("aggregation.snapshot.finalised", period_id=period_id, units=len(results))
     return FinaliseOutcome(period_id, True, "finalised")
@@ -321,14 +318,13 @@ async def _publish_snapshot(
     *,
     period_id: str,
     results: Sequence[UnitResult],
-    topic_prefix: str,
     now: datetime,
 ) -> None:
     values = await asyncio.to_thread(snapshot_values, results)
     checksum = results_checksum(values)
     published = sum(1 for r in results if r.published)
     for result in results:
-        stage_event(session, result, topic_prefix=topic_prefix)
+        stage_event(session, result)
     stage_event(
         session,
         ResultsFinalized(
@@ -339,7 +335,6 @@ async def _publish_snapshot(
             finalized_at=now,
             suppression_method=CURRENT_METHOD.value,
         ),
-        topic_prefix=topic_prefix,
     )
     await repository.save_snapshot(
         session,

@@ -53,7 +53,6 @@ def create_app(
             sessions=runtime.sessions,
             clock=the_clock,
             cache=app.state.report_cache,
-            topic_prefix=settings.kafka_topic_prefix,
             interval_s=settings.scheduler_interval_s,
             wake=runtime.relay.wake,
         )

@@ -69,7 +69,7 @@ def schedule_body(period: Period) -> dict[str, Any]:
     }
 
 
-async def release_due(session: AsyncSession, *, now: datetime, topic_prefix: str) -> list[Released]:
+async def release_due(session: AsyncSession, *, now: datetime) -> list[Released]:
     """Release every stage that is due, once: the periods are locked (SKIP LOCKED) and a
     stage's release time is written in the same transaction as its results-released."""
     released: list[Released] = []
@@ -77,19 +77,17 @@ async def release_due(session: AsyncSession, *, now: datetime, topic_prefix: str
         if period.stage_1_released_at is None:
             period.stage_1_released_at = now
             released.append(Released(period.period_id, 1))
-            _emit(session, period_id=period.period_id, stage=1, now=now, prefix=topic_prefix)
+            _emit(session, period_id=period.period_id, stage=1, now=now)
         assert period.stage_2_at is not None
         if period.stage_2_released_at is None and period.stage_2_at <= now:
             period.stage_2_released_at = now
             released.append(Released(period.period_id, 2))
-            _emit(session, period_id=period.period_id, stage=2, now=now, prefix=topic_prefix)
+            _emit(session, period_id=period.period_id, stage=2, now=now)
         session.add(period)
     return released
 
 
-def _emit(
-    session: AsyncSession, *, period_id: str, stage: Stage, now: datetime, prefix: str
-) -> None:
+def _emit(session: AsyncSession, *, period_id: str, stage: Stage, now: datetime) -> None:
     stage_event(
         session,
         ResultsReleased(
@@ -98,7 +96,6 @@ def _emit(
             audience=STAGE_1_AUDIENCE if stage == 1 else STAGE_2_AUDIENCE,
             released_at=now,
         ),
-        topic_prefix=prefix,
     )
     log.info("publication.stage.released", period_id=period_id, stage=stage)
 

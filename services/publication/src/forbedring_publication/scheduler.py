@@ -22,22 +22,18 @@ class Scheduler:
         sessions: Sessions,
         clock: Clock,
         cache: ReportCache,
-        topic_prefix: str,
         interval_s: float,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._cache = cache
-        self._topic_prefix = topic_prefix
         self._interval_s = interval_s
         self._wake = wake
 
     async def tick(self) -> list[release.Released]:
         async with unit_of_work(self._sessions) as session:
-            released = await release.release_due(
-                session, now=self._clock.now(), topic_prefix=self._topic_prefix
-            )
+            released = await release.release_due(session, now=self._clock.now())
         if released:
             self._wake()
             for period_id in sorted({r.period_id for r in released}):

@@ -37,7 +37,6 @@ async def test_each_stage_is_released_once_by_racing_replicas_and_after_a_restar
                 sessions=make_sessions(engine),
                 clock=app.clock,
                 cache=app.cache,
-                topic_prefix=topic_prefix,
                 interval_s=1,
             )
             for engine in engines

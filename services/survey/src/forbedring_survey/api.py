@@ -160,7 +160,6 @@ async def close_period(
         session,
         period_id=period_id,
         now=clock.now(),
-        topic_prefix=runtime.settings.kafka_topic_prefix,
     )
     return PeriodClosedPublic(period_id=period_id, totals=totals)
 

@@ -79,7 +79,6 @@ async def send_changes(
     period_id: str,
     now: datetime,
     min_interval: timedelta,
-    topic_prefix: str,
 ) -> int:
     """Stage participation-changed for each unit whose count changed since it was last
     sent, if that was at least `min_interval` ago. Returns how many were staged."""
@@ -102,7 +101,6 @@ async def send_changes(
                 eligible=count.eligible,
                 as_of=now,
             ),
-            topic_prefix=topic_prefix,
         )
     await repository.record_participation_sent(session, period_id=period_id, counts=due, at=now)
     return len(due)

@@ -160,9 +160,7 @@ async def import_organisation(
     return invitations
 
 
-async def open_period(
-    session: AsyncSession, *, period: Period, now: datetime, topic_prefix: str
-) -> bool:
+async def open_period(session: AsyncSession, *, period: Period, now: datetime) -> bool:
     """Open a locked, scheduled period: emit period-opened and directory-updated. False
     (and stays scheduled) when it cannot open yet."""
     if not period.organisation_imported:
@@ -208,7 +206,6 @@ async def open_period(
                 for u in units
             ),
         ),
-        topic_prefix=topic_prefix,
     )
     stage_event(
         session,
@@ -230,15 +227,12 @@ async def open_period(
                 for r in roles
             ),
         ),
-        topic_prefix=topic_prefix,
     )
     log.info("survey.period.opened", period_id=period.id, units=len(units))
     return True
 
 
-async def close_period(
-    session: AsyncSession, *, period_id: str, now: datetime, topic_prefix: str
-) -> dict[str, int]:
+async def close_period(session: AsyncSession, *, period_id: str, now: datetime) -> dict[str, int]:
     """Close an open period: release every response still held, then emit period-closed
     with the per-unit totals released. Returns the totals."""
     await repository.lock_release(session, period_id=period_id, wait=True)
@@ -248,10 +242,10 @@ async def close_period(
         raise NotFound(f"There is no period {period_id!r}.")
     if period.status != "open":
         raise Conflict(f"The period is {period.status}, not open.")
-    await release.release_all(session, period=period, today=now.date(), topic_prefix=topic_prefix)
+    await release.release_all(session, period=period, today=now.date())
     # The final counts, whatever the batching interval.
     await participation.send_changes(
-        session, period_id=period_id, now=now, min_interval=timedelta(0), topic_prefix=topic_prefix
+        session, period_id=period_id, now=now, min_interval=timedelta(0)
     )
     released = await repository.released_totals(session, period_id=period_id)
     units = await repository.units_of(session, period_id=period_id)
@@ -260,7 +254,6 @@ async def close_period(
     stage_event(
         session,
         PeriodClosed(period_id=period_id, closed_at=now, totals=totals),
-        topic_prefix=topic_prefix,
     )
     log.info("survey.period.closed", period_id=period_id, responses=sum(totals.values()))
     return totals

@@ -61,9 +61,7 @@ log = get_logger(__name__)
 _shuffle = random.SystemRandom().shuffle
 
 
-async def release_unit(
-    session: AsyncSession, *, period: Period, unit_id: str, today: date, topic_prefix: str
-) -> int:
+async def release_unit(session: AsyncSession, *, period: Period, unit_id: str, today: date) -> int:
     """Release every held response of the unit as one shuffled group. The caller holds
     the period's release lock."""
     held = await repository.take_pending_responses(session, period_id=period.id, unit_id=unit_id)
@@ -81,7 +79,6 @@ async def release_unit(
                 questionnaire_version=response.questionnaire_version,
                 answers=response.answers,
             ),
-            topic_prefix=topic_prefix,
         )
     background = await repository.take_pending_background(
         session, period_id=period.id, unit_id=unit_id
@@ -95,9 +92,7 @@ async def release_unit(
     return len(held)
 
 
-async def release_ready(
-    session: AsyncSession, *, period: Period, today: date, topic_prefix: str
-) -> int:
+async def release_ready(session: AsyncSession, *, period: Period, today: date) -> int:
     """Release every unit holding at least k responses. Skips (returns 0) when another
     replica is releasing this period right now."""
     if not await repository.lock_release(session, period_id=period.id, wait=False):
@@ -106,20 +101,14 @@ async def release_ready(
     for unit_id in await repository.units_with_pending(
         session, period_id=period.id, at_least=period.k
     ):
-        released += await release_unit(
-            session, period=period, unit_id=unit_id, today=today, topic_prefix=topic_prefix
-        )
+        released += await release_unit(session, period=period, unit_id=unit_id, today=today)
     return released
 
 
-async def release_all(
-    session: AsyncSession, *, period: Period, today: date, topic_prefix: str
-) -> int:
+async def release_all(session: AsyncSession, *, period: Period, today: date) -> int:
     """At close: release what every unit still holds, whatever the count. The caller
     holds the period's release lock."""
     released = 0
     for unit_id in await repository.units_with_pending(session, period_id=period.id, at_least=1):
-        released += await release_unit(
-            session, period=period, unit_id=unit_id, today=today, topic_prefix=topic_prefix
-        )
+        released += await release_unit(session, period=period, unit_id=unit_id, today=today)
     return released

@@ -38,18 +38,12 @@ class Scheduler:
         self._settings = settings
         self._wake = wake
 
-    @property
-    def _prefix(self) -> str:
-        return self._settings.kafka_topic_prefix
-
     async def tick(self) -> None:
         """Do whatever is due now, each piece in its own transaction."""
         now = self._clock.now()
         async with unit_of_work(self._sessions) as session:
             for period in await repository.lock_due_periods(session, status="scheduled", now=now):
-                await periods.open_period(
-                    session, period=period, now=now, topic_prefix=self._prefix
-                )
+                await periods.open_period(session, period=period, now=now)
         async with unit_of_work(self._sessions) as session:
             due = [
                 p.id
@@ -59,9 +53,7 @@ class Scheduler:
         for period_id in due:
             try:
                 async with unit_of_work(self._sessions) as session:
-                    await periods.close_period(
-                        session, period_id=period_id, now=now, topic_prefix=self._prefix
-                    )
+                    await periods.close_period(session, period_id=period_id, now=now)
             except Conflict:
                 pass  # another replica closed it first
         async with unit_of_work(self._sessions) as session:
@@ -73,15 +65,12 @@ class Scheduler:
                 current = await repository.get_period(session, period_id=period_id)
                 if current is None or current.status != "open":
                     continue
-                await release.release_ready(
-                    session, period=current, today=now.date(), topic_prefix=self._prefix
-                )
+                await release.release_ready(session, period=current, today=now.date())
                 await participation.send_changes(
                     session,
                     period_id=period_id,
                     now=now,
                     min_interval=timedelta(seconds=self._settings.participation_interval_s),
-                    topic_prefix=self._prefix,
                 )
         self._wake()
 
