@@ -152,3 +152,60 @@ async def test_leader_at_stage_1_and_employee_at_stage_2(
     csv: Any = await employee.request.get(served.unit("S-PUB") + "/report.csv")
     assert csv.status == 200
     assert (await csv.text()).startswith("unit_id,unit_name,respondents")
+
+
+ROLL_UP = {
+    "nb": (
+        "Samlet for de publiserte underenhetene av Rehabiliteringsklinikken",
+        "19 av enhetens 22 svar. De andre 3 svarene teller med i Helse Test HF.",
+    ),
+    "nn": (
+        "Samla for dei publiserte undereiningane av Rehabiliteringsklinikken",
+        "19 av dei 22 svara i eininga. Dei andre 3 svara tel med i Helse Test HF.",
+    ),
+    "en": (
+        "Roll-up of Rehabiliteringsklinikken's published sub-units",
+        "19 of its 22 respondents. The other 3 count in Helse Test HF.",
+    ),
+}
+
+
+async def test_a_hidden_clinic_shows_the_roll_up_of_its_published_sub_units(
+    served: Served, new_page: NewPage, assert_accessible: AssertAccessible
+) -> None:
+    served.clock.set(FINALIZED_AT + STAGE_1_DELAY)
+    await served.wait_for_stage(1)
+    leader = await new_page(viewport={"width": 1280, "height": 800})
+    await sign_in(leader, served.unit("K2"), PEOPLE["leader"])
+    for lang, (heading, label) in ROLL_UP.items():
+        await leader.goto(served.unit("K2", lang))
+        await expect(leader.get_by_role("heading", level=1)).to_have_text(
+            "Rehabiliteringsklinikken"
+        )
+        await expect(leader.get_by_role("heading", level=2, name=heading)).to_be_visible()
+        shown = leader.locator("#roll-up-label")
+        await expect(shown).to_be_visible()
+        await expect(shown).to_contain_text(label)
+        # Its sub-units and the unit counting the rest, each a named link; its charts.
+        for name in ("Sengepost A", "Sengepost B"):
+            await expect(leader.get_by_role("link", name=name, exact=True)).to_be_visible()
+        await expect(leader.get_by_role("link", name="Helse Test HF").first).to_be_visible()
+        assert await leader.locator("svg[role=img]").count() >= 2
+        await assert_accessible(leader)
+
+    # By keyboard, from the roll-up to a sub-unit, which compares with the roll-up as such.
+    await leader.goto(served.unit("K2", "en"))
+    link = leader.get_by_role("link", name="Sengepost A", exact=True)
+    await link.focus()
+    await leader.keyboard.press("Enter")
+    await leader.wait_for_url(lambda url: "/units/A-PUB" in url)
+    await expect(leader.get_by_role("heading", level=1)).to_have_text("Sengepost A")
+    await expect(
+        leader.get_by_role("columnheader", name="Roll-up of Rehabiliteringsklinikken's")
+    ).to_be_visible()
+    await assert_accessible(leader)
+
+    phone = await new_page(viewport={"width": 390, "height": 844})
+    await sign_in(phone, served.unit("K2", "nb"), PEOPLE["leader"])
+    await expect(phone.locator("#roll-up-label")).to_contain_text(ROLL_UP["nb"][1])
+    await assert_accessible(phone)
