@@ -38,7 +38,7 @@ from forbedring_aggregation.domain.suppression import (
     build_unit_tree,
     compute_suppression,
 )
-from forbedring_survey.domain.demo_hospital import generate_demo_hospital
+from forbedring_survey.demo.hospital import generate_demo_hospital
 from forbedring_survey.domain.org_import import Organisation
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

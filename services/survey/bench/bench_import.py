@@ -28,7 +28,7 @@ from forbedring_chassis.testing import (
     locate_infrastructure,
 )
 from forbedring_survey import periods
-from forbedring_survey.domain.demo_hospital import generate_demo_hospital
+from forbedring_survey.demo.hospital import generate_demo_hospital
 from forbedring_survey.domain.org_import import parse_json, to_json
 from forbedring_survey.settings import SurveySettings
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from forbedring_chassis.db import make_engine, make_sessions, unit_of_work
 from forbedring_chassis.migrations import upgrade_to_head
 from forbedring_survey import periods, repository
-from forbedring_survey.domain.demo_hospital import DEMO_ACCOUNTS, generate_demo_hospital
+from forbedring_survey.demo.hospital import DEMO_ACCOUNTS, generate_demo_hospital
 from forbedring_survey.domain.org_import import Organisation, parse_csv_files, parse_json
 from forbedring_survey.errors import SurveyError
 from forbedring_survey.settings import SurveySettings

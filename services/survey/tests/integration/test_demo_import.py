@@ -3,7 +3,7 @@
 How long it takes is measured by bench/bench_import.py (goal: under 30 s), not asserted.
 """
 
-from forbedring_survey.domain.demo_hospital import generate_demo_hospital
+from forbedring_survey.demo.hospital import generate_demo_hospital
 from forbedring_survey.domain.org_import import to_json
 from forbedring_survey.testing import HR_ADMIN
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from forbedring_survey.domain.demo_hospital import (
+from forbedring_survey.demo.hospital import (
     DEMO_ACCOUNTS,
     DEMO_DOMAIN,
     DEMO_SECOND_UNIT_ID,
