@@ -1,7 +1,7 @@
 """Use cases of reading: who may see what, the schedule, the unit list and a unit's
 report data (through the single-flight cache). Reads only this service's own tables."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from forbedring_publication.domain.release import is_admin, may_read_results
 from forbedring_publication.errors import Forbidden, NotFound
 from forbedring_publication.models import Period
 from forbedring_publication.release import schedule_body, schedule_of
-from forbedring_publication.schemas import UnitList
+from forbedring_publication.schemas import SuppressedSummary, UnitList
 
 log = get_logger(__name__)
 
@@ -68,22 +68,22 @@ async def unit_list(session: AsyncSession, *, period_id: str, person_id: str) ->
     rows = await repository.list_unit_results(session, period_id=period_id)
     results = {row.unit_id: report_data.parse(row.value) for row in rows}
     texts = report_data.Texts.of(_questionnaire(access.period), "nb")
-    _log_refused_roll_ups(period_id, results, texts)
-    return UnitList(
-        period_id=period_id,
-        stage=access.released_stage,
-        units=[
-            report_data.summary(
-                unit,
-                names,
-                covered=results,
-                texts=texts,
-                parent_id=units[unit_id].parent_id if unit_id in units else None,
-                level=units[unit_id].level if unit_id in units else None,
-            )
-            for unit_id, unit in results.items()
-        ],
-    )
+    summaries = [
+        report_data.summary(
+            unit,
+            names,
+            covered=results,
+            texts=texts,
+            parent_id=units[unit_id].parent_id if unit_id in units else None,
+            level=units[unit_id].level if unit_id in units else None,
+        )
+        for unit_id, unit in results.items()
+    ]
+    refused = {
+        s.unit_id for s in summaries if isinstance(s, SuppressedSummary) and s.roll_up is None
+    }
+    _log_refused_roll_ups(period_id, results, texts, among=refused)
+    return UnitList(period_id=period_id, stage=access.released_stage, units=summaries)
 
 
 def _questionnaire(period: Period) -> Questionnaire | None:
@@ -91,12 +91,19 @@ def _questionnaire(period: Period) -> Questionnaire | None:
 
 
 def _log_refused_roll_ups(
-    period_id: str, loaded: Mapping[str, report_data.Results], texts: report_data.Texts
+    period_id: str,
+    loaded: Mapping[str, report_data.Results],
+    texts: report_data.Texts,
+    *,
+    among: Collection[str] | None = None,
 ) -> None:
     """A roll-up that is not the combination of its sub-units' published cells is not
-    shown (it may hold the hidden unit's own figures): say so, by unit and field only."""
+    shown (it may hold the hidden unit's own figures): say so, by unit and field only.
+    `among`: the units to look at, when known (default: every one loaded)."""
     for unit_id, results in loaded.items():
         if not isinstance(results, SuppressedUnitResults) or results.roll_up is None:
+            continue
+        if among is not None and unit_id not in among:
             continue
         problems = roll_up_rules.problems(
             results.roll_up, loaded, reverse_scored=texts.reverse_scored

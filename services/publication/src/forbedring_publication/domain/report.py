@@ -185,6 +185,8 @@ def shown_roll_up(
 
 
 def roll_up_label(unit: str, roll_up: SubUnitsRollUp, *, counted_in: str, language: str) -> str:
+    """One sentence: not the unit's own results, what it sums (N sub-units, X of Y) and
+    where the other Y - X respondents count."""
     covers = ROLL_UP_COVERS["one" if len(roll_up.sub_units) == 1 else "many"][language]
     others = roll_up.unit_respondents - roll_up.respondents
     rest = ROLL_UP_OTHERS["none" if others == 0 else "one" if others == 1 else "many"][language]

@@ -56,14 +56,16 @@ def problems(
         found.append("a factor is given twice")
     if len({i.item_id for i in roll_up.items}) != len(roll_up.items):
         found.append("an item is given twice")
+    factors = [{f.factor_id: f for f in s.factors} for s in subs]
+    items = [{i.item_id: i for i in s.items} for s in subs]
     for factor in roll_up.factors:
-        parts = [f for s in subs for f in s.factors if f.factor_id == factor.factor_id]
+        parts = [f[factor.factor_id] for f in factors if factor.factor_id in f]
         if len(parts) != len(subs):
             found.append(f"factor {factor.factor_id}: not published by every sub-unit")
             continue
         _factor(factor, parts, found)
     for item in roll_up.items:
-        found_parts = [i for s in subs for i in s.items if i.item_id == item.item_id]
+        found_parts = [i[item.item_id] for i in items if item.item_id in i]
         if len(found_parts) != len(subs):
             found.append(f"item {item.item_id}: not published by every sub-unit")
         elif isinstance(item, ScaleItemResult):
