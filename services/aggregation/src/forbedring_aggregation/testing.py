@@ -139,6 +139,18 @@ def responses(
     return out
 
 
+def marker_response(period_id: str, index: int) -> ResponseSubmitted:
+    """A response of a period of its own, for tests that wait until the service has read
+    a partition up to some point (`all_read` in the integration tests)."""
+    return ResponseSubmitted(
+        response_id=uuid.uuid4(),
+        period_id=period_id,
+        unit_id=f"marker-{index}",
+        questionnaire_version="test.1",
+        answers={},
+    )
+
+
 def period_closed(period_id: str, per_unit: dict[str, int]) -> PeriodClosed:
     return PeriodClosed(
         period_id=period_id, closed_at=datetime(2026, 3, 16, 7, 0, tzinfo=UTC), totals=per_unit

@@ -19,9 +19,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 
+from forbedring_aggregation import testing as synth
 from forbedring_aggregation.app import create_app
 from forbedring_aggregation.domain.scoring import factor_counts, item_counts
 from forbedring_aggregation.service import layout_of
@@ -30,6 +31,7 @@ from forbedring_aggregation.testing import UnitTruth
 from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
+    eventually,
     free_port,
     plain_url,
     service_environment,
@@ -55,6 +57,50 @@ async def counted(database_url: str, period_id: str) -> int:
         period_id,
     )
     return int(rows[0]["n"])
+
+
+async def all_read(infrastructure: Infrastructure, topic_prefix: str, database_url: str) -> None:
+    """Wait until the service writing to `database_url` has applied everything sent so far
+    to response-submitted and period-closed: a marker goes to every partition of each
+    (a response, and a close request, of a period of its own), and the markers are waited
+    for in the database. A partition is applied in order, so what was sent to it before its
+    marker has been applied once the marker shows. To assert that nothing more happened,
+    wait for this, never sleep."""
+    marker = unique_name("marker")
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        sent = {}
+        for topic, event in (
+            (topics.RESPONSE_SUBMITTED, lambda p: synth.marker_response(marker, p)),
+            (topics.PERIOD_CLOSED, lambda p: synth.period_closed(f"{marker}-{p}", {})),
+        ):
+            partitions = sorted(await producer.partitions_for(topic_prefix + topic))
+            for partition in partitions:
+                record = synth.encoded([event(partition)])[0]
+                await producer.send_and_wait(
+                    topic_prefix + record.topic,
+                    record.value,
+                    key=record.key,
+                    partition=partition,
+                    headers=[(k, v.encode()) for k, v in record.headers.items()],
+                )
+            sent[topic] = len(partitions)
+    finally:
+        await producer.stop()
+
+    async def markers_applied() -> bool:
+        closed = await sql(
+            database_url,
+            "SELECT count(*) AS n FROM close_requests WHERE period_id LIKE $1",
+            f"{marker}-%",
+        )
+        return (
+            await counted(database_url, marker) == sent[topics.RESPONSE_SUBMITTED]
+            and closed[0]["n"] == sent[topics.PERIOD_CLOSED]
+        )
+
+    await eventually(markers_applied, timeout=60)
 
 
 async def snapshot_rows(database_url: str, period_id: str) -> list[tuple[str, bytes]]:

@@ -2,7 +2,6 @@
 nothing, responses before their period-opened are held and scored when it arrives, a
 SIGTERM stops the service and its workers cleanly."""
 
-import asyncio
 import random
 import signal
 from pathlib import Path
@@ -21,7 +20,7 @@ from forbedring_chassis.testing import (
     unique_name,
 )
 from forbedring_contracts import topics
-from services.aggregation.tests.integration.conftest import assert_counts_match, counted
+from services.aggregation.tests.integration.conftest import all_read, assert_counts_match, counted
 
 Q = synth.questionnaire()
 TREE = synth.unit_tree(12, fan_out=3)
@@ -65,7 +64,7 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
             return await counted(running.settings.database_url, period) >= len(events)
 
         await eventually(all_counted)
-        await asyncio.sleep(1.0)  # anything double would have arrived by now
+        await all_read(infrastructure, private_topic_prefix, running.settings.database_url)
         await assert_counts_match(
             running.settings.database_url, period, Q, synth.ground_truth(Q, events)
         )
@@ -98,7 +97,7 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
             return await counted(running.settings.database_url, period) >= len(events) + len(more)
 
         await eventually(more_counted)
-        await asyncio.sleep(1.0)
+        await all_read(infrastructure, private_topic_prefix, running.settings.database_url)
         await assert_counts_match(
             running.settings.database_url, period, Q, synth.ground_truth(Q, [*events, *more])
         )
@@ -237,7 +236,7 @@ async def test_a_consumer_killed_mid_stream_and_restarted_ends_with_the_ground_t
         return await counted(database_url, period) >= len(events)
 
     await eventually(all_counted, timeout=120)
-    await asyncio.sleep(2.0)  # any redelivery counted twice would show by now
+    await all_read(infrastructure, private_topic_prefix, database_url)
     await assert_counts_match(database_url, period, Q, synth.ground_truth(Q, events))
     async with httpx.AsyncClient(base_url=second.url) as client:
         root = (await client.get(f"/api/v1/periods/{period}/units/HF")).json()

@@ -17,6 +17,7 @@ from forbedring_chassis.testing import Databases, Infrastructure, eventually, un
 from forbedring_contracts import topics
 from forbedring_contracts.events import results_checksum
 from services.aggregation.tests.integration.conftest import (
+    all_read,
     bodies,
     read_topic,
     snapshot_rows,
@@ -52,7 +53,7 @@ async def test_finalise_waits_for_the_totals_and_emits_one_set_of_events(
             private_topic_prefix,
             synth.encoded([synth.period_opened(period, tree, Q), *events[:-10]]) + closed,
         )
-        await asyncio.sleep(3.0)
+        await all_read(infrastructure, private_topic_prefix, running.settings.database_url)
         waiting = await running.client.get(f"/api/v1/periods/{period}/snapshot")
         assert waiting.status_code == 404, "finalised before every response was counted"
 
@@ -67,7 +68,7 @@ async def test_finalise_waits_for_the_totals_and_emits_one_set_of_events(
         # a repeated period-closed (a new event) and a redelivered one change nothing
         again = synth.encoded([synth.period_closed(period, per_unit)])
         await synth.produce(servers, private_topic_prefix, again + closed)
-        await asyncio.sleep(3.0)
+        await all_read(infrastructure, private_topic_prefix, running.settings.database_url)
         assert (await running.client.get(f"/api/v1/periods/{period}/snapshot")).json() == status
         settings = running.settings
 
