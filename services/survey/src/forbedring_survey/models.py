@@ -1,32 +1,68 @@
 """What the survey stores, as the repository hands it back (the tables are in the
-migrations). A response never appears here with a person, a time or a sequence."""
+migrations). A response never appears here with a person, a time or a sequence.
+
+A period is a SQLModel table model: its fields are written once, here. The API's
+`PeriodPublic` derives from `PeriodFields`, and the repository's statements from the
+table. The other records are the shapes of queries (joins and counts), not tables.
+"""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
+from sqlalchemy import BigInteger, DateTime, Dialect, String
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
 PeriodStatus = Literal["scheduled", "open", "closed"]
 
 
-@dataclass(frozen=True)
-class Period:
-    id: str
+class SurveyModel(SQLModel, registry=registry()):
+    """The survey's own table registry: other services in the same process (tests) have
+    tables of the same name (`periods`) in theirs."""
+
+
+class Seconds(TypeDecorator[timedelta]):
+    """A duration stored as whole seconds (`BIGINT`)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: timedelta | None, dialect: Dialect) -> int | None:
+        return None if value is None else int(value.total_seconds())
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> timedelta | None:
+        return None if value is None else timedelta(seconds=value)
+
+
+class PeriodFields(SurveyModel):
+    """A period as everyone may see it (the API answers with these fields)."""
+
+    id: str = Field(primary_key=True)
     organisation_id: str
     name: str
-    opens_at: datetime
-    closes_at: datetime
-    stage_1_delay: timedelta
-    stage_2_delay: timedelta
+    opens_at: datetime = Field(sa_type=DateTime(timezone=True))
+    closes_at: datetime = Field(sa_type=DateTime(timezone=True))
+    stage_1_delay: timedelta = Field(sa_type=Seconds, sa_column_kwargs={"name": "stage_1_delay_s"})
+    stage_2_delay: timedelta = Field(sa_type=Seconds, sa_column_kwargs={"name": "stage_2_delay_s"})
     plan_deadline: date
     k: int
     sensitive_k: int
     questionnaire_version: str
-    questionnaire_checksum: str
-    status: PeriodStatus
+    status: PeriodStatus = Field(sa_type=String)
     organisation_imported: bool
-    opened_at: datetime | None
-    closed_at: datetime | None
+    opened_at: datetime | None = Field(sa_type=DateTime(timezone=True))
+    closed_at: datetime | None = Field(sa_type=DateTime(timezone=True))
+
+
+class Period(PeriodFields, table=True):
+    """A survey period: when it runs, its release rules and the questionnaire it pins."""
+
+    __tablename__ = "periods"
+
+    questionnaire_checksum: str
 
 
 @dataclass(frozen=True)

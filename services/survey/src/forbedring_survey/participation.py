@@ -48,7 +48,8 @@ async def unit_counts(session: AsyncSession, *, period_id: str) -> list[UnitPart
     """Every unit of the period's tree in preorder, with its own counts and the totals
     of its subtree."""
     units = await repository.units_of(session, period_id=period_id)
-    direct = {c.unit_id: c for c in await repository.participation(session, period_id=period_id)}
+    counts = await repository.participation_counts(session, period_id=period_id)
+    direct = {c.unit_id: c for c in counts}
     respondents = {
         u.unit_id: direct[u.unit_id].respondents if u.unit_id in direct else 0 for u in units
     }
@@ -84,7 +85,7 @@ async def send_changes(
     sent, if that was at least `min_interval` ago. Returns how many were staged."""
     sent = await repository.participation_sent(session, period_id=period_id)
     due: list[UnitCount] = []
-    for count in await repository.participation(session, period_id=period_id):
+    for count in await repository.participation_counts(session, period_id=period_id):
         last = sent.get(count.unit_id)
         if last is None and count.respondents == 0:
             continue

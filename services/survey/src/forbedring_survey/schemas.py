@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from forbedring_survey.models import Invitation, Period
+from forbedring_survey.models import Invitation, Period, PeriodFields
 from forbedring_survey.participation import UnitParticipation
 
 
@@ -28,42 +28,12 @@ class PeriodCreate(BaseModel):
     questionnaire_version: str = Field(min_length=1, max_length=64)
 
 
-class PeriodPublic(BaseModel):
-    id: str
-    organisation_id: str
-    name: str
-    opens_at: datetime
-    closes_at: datetime
-    stage_1_delay: timedelta
-    stage_2_delay: timedelta
-    plan_deadline: date
-    k: int
-    sensitive_k: int
-    questionnaire_version: str
-    status: Literal["scheduled", "open", "closed"]
-    organisation_imported: bool
-    opened_at: datetime | None
-    closed_at: datetime | None
+class PeriodPublic(PeriodFields):
+    """A period as the API shows it: the table's fields but the questionnaire checksum."""
 
     @classmethod
     def of(cls, period: Period) -> "PeriodPublic":
-        return cls(
-            id=period.id,
-            organisation_id=period.organisation_id,
-            name=period.name,
-            opens_at=period.opens_at,
-            closes_at=period.closes_at,
-            stage_1_delay=period.stage_1_delay,
-            stage_2_delay=period.stage_2_delay,
-            plan_deadline=period.plan_deadline,
-            k=period.k,
-            sensitive_k=period.sensitive_k,
-            questionnaire_version=period.questionnaire_version,
-            status=period.status,
-            organisation_imported=period.organisation_imported,
-            opened_at=period.opened_at,
-            closed_at=period.closed_at,
-        )
+        return cls.model_validate(period, from_attributes=True)
 
 
 class ImportAccepted(BaseModel):
