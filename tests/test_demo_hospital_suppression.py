@@ -177,7 +177,7 @@ def test_every_team_the_first_edition_hides_could_be_published_for_less(demo: De
     assert set(verdicts.values()) == {Verdict.CHEAPER}
 
 
-# --- the "must" check itself, on the cases of SUPPRESSION.md ------------------------------
+# --- the "must" check itself, on the cases of docs/suppression.md ------------------------------
 
 
 def _units(spec: Sequence[tuple[str, str | None, int]]) -> list[UnitNode]:

@@ -48,4 +48,9 @@ async def test_one_trace_spans_the_http_request_the_kafka_hop_and_the_consumer(
     await eventually(consumed_in_same_trace)
     assert in_trace(SpanKind.PRODUCER), "the Kafka publish is part of the request's trace"
     consumer = in_trace(SpanKind.CONSUMER)[0]
-    assert consumer.resource.attributes.get("service.name") is not None
+    # The consumer's span continues the publish: its parent is a producer span of this
+    # trace, for the same topic (not merely some span that shares the trace id).
+    assert consumer.parent is not None
+    producers = {s.context.span_id for s in in_trace(SpanKind.PRODUCER)}
+    assert consumer.parent.span_id in producers
+    assert (consumer.attributes or {}).get("messaging.destination.name") == topic

@@ -30,7 +30,7 @@ LAYOUT = Layout(
     ),
     factors=("safety_climate",),
 )
-# T2 of SUPPRESSION.md: P(20) -> A(15), B(3), C(2)
+# T2 of docs/suppression.md's cases: P(20) -> A(15), B(3), C(2)
 UNITS = [
     PeriodUnit("P", None, 0),
     PeriodUnit("A", "P", 16),

@@ -68,7 +68,7 @@ def counts(tree: Sequence[UnitNode]) -> dict[str, int]:
 
 
 def literal_greedy(tree: Sequence[UnitNode], k: int) -> set[str]:
-    """SUPPRESSION.md's pseudocode, as naively as possible."""
+    """The first edition's pseudocode (docs/suppression.md), as naively as possible."""
     n = counts(tree)
     children: dict[str, list[str]] = {u.id: [] for u in tree}
     root = ""

@@ -8,8 +8,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from forbedring_chassis.auth import PrincipalDep
-from forbedring_chassis.clock import Clock
-from forbedring_chassis.runtime import RuntimeDep, SessionDep
+from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_contracts.events import Language
 from forbedring_publication import release, reports
 from forbedring_publication.cache import ReportCache
@@ -18,17 +17,11 @@ from forbedring_publication.schemas import UnitList, UnitReport
 router = APIRouter(prefix="/api/v1/periods/{period_id}", tags=["results"])
 
 
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
 def _cache(request: Request) -> ReportCache:
     cache: ReportCache = request.app.state.report_cache
     return cache
 
 
-ClockDep = Annotated[Clock, Depends(_clock)]
 CacheDep = Annotated[ReportCache, Depends(_cache)]
 
 

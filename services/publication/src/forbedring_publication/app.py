@@ -1,5 +1,4 @@
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from forbedring_chassis.auth import (
     TokenVerifier,
@@ -14,14 +13,8 @@ from forbedring_publication import pages
 from forbedring_publication.api import router
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.consumers import consumers
-from forbedring_publication.errors import PublicationError
 from forbedring_publication.scheduler import Scheduler
 from forbedring_publication.settings import PublicationSettings
-
-
-async def _publication_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, PublicationError)
-    return JSONResponse(exc.body(), status_code=exc.status_code)
 
 
 def create_app(
@@ -63,12 +56,11 @@ def create_app(
         routers=[router, pages.router, *([development_issuer_router(dev)] if dev else [])],
         consumes=consumers(settings),
         background=[run_scheduler] if settings.scheduler_enabled else [],
+        clock=the_clock,
     )
     runtime: Runtime = app.state.runtime
-    app.state.clock = the_clock
     app.state.report_cache = cache_of(runtime)
     app.state.scheduler = scheduler_of(runtime)
     app.state.token_verifier = verifier or build_verifier(settings, development=dev)
-    app.add_exception_handler(PublicationError, _publication_error)
     install_pages(app, Pages.for_package("forbedring_publication"))
     return app

@@ -1,31 +1,23 @@
-"""Errors the API turns into responses with a clear message."""
+"""What the publication service refuses, in the chassis's one error shape."""
 
-from typing import Any
-
-
-class PublicationError(Exception):
-    status_code = 400
-
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra
-
-    def body(self) -> dict[str, Any]:
-        return {"detail": self.message, **self.extra}
+from forbedring_chassis import errors
 
 
-class NotFound(PublicationError):
-    status_code = 404
+class PublicationError(errors.ServiceError):
+    """Any refusal of this service (pages catch it to show their own page)."""
 
 
-class Forbidden(PublicationError):
-    status_code = 403
+class NotFound(PublicationError, errors.NotFound):
+    pass
 
 
-class Conflict(PublicationError):
-    status_code = 409
+class Forbidden(PublicationError, errors.Forbidden):
+    pass
 
 
-class Invalid(PublicationError):
-    status_code = 422
+class Conflict(PublicationError, errors.Conflict):
+    pass
+
+
+class Invalid(PublicationError, errors.Invalid):
+    pass

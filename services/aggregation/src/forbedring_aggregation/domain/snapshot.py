@@ -16,12 +16,12 @@ under the same item-level rules, and a factor's mean only where every covered su
 with a score shows its own (else the roll-up would reveal a small sub-unit's mean by
 difference). The first edition (`greedy_v1`) is reproduced as it was: no roll-ups.
 
-Indicators (BRIEF.md, "Good safety climate"; both always computed, each labelled):
+Indicators (docs/scoring.md, "Good safety climate"; both always computed, each labelled):
 - `good_safety_climate_agree` (trust target, 004 note 3: "at least 75 % answered agree
   somewhat or strongly agree"): the share of the unit's valid answers to the
   safety-climate items that agree, pooled over the items, where agreement means the
   favourable answer (4-5; 1-2 for a reverse-scored item, whose agreement is unfavourable).
-  Pooled over answers rather than per respondent because the seed defines it by answers
+  Pooled over answers rather than per respondent because the trust defines it by answers
   and the pooled share needs no counter beyond the item distributions. Threshold 75 by
   default (raised to 80 from 2023 in 004; configurable).
 - `good_safety_climate_saq` (standard SAQ): the share of respondents whose safety-climate

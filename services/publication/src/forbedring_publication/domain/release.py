@@ -42,7 +42,7 @@ def initial_schedule(
 
 def may_read_results(*, roles: frozenset[str], released_stage: int) -> bool:
     """Stage 1: the stage-1 roles (for any unit); stage 2: every signed-in employee.
-    Whoever may read results may read every unit's results (seed 000 §4.1)."""
+    Whoever may read results may read every unit's results (docs/release.md)."""
     if released_stage >= 2:
         return True
     if released_stage == 1:
