@@ -5,7 +5,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from faststream.message import StreamMessage
 
-from forbedring_chassis.consumer import _parse_batch
+from forbedring_chassis.consumer.kafka import parse_batch
 from forbedring_chassis.wire import REQUIRED_HEADERS
 
 
@@ -48,7 +48,7 @@ async def test_only_traced_records_reach_the_batch_headers() -> None:
         _record(2, traced),
         _record(3, _envelope("3")),
     )
-    message = await _parse_batch(records, _original)
+    message = await parse_batch(records, _original)
     assert message.raw_message == records
     assert message.body == [b"v1", b"v2", b"v3"]
     assert message.headers == {n: v.decode() for n, v in _envelope("1")}
@@ -58,6 +58,6 @@ async def test_only_traced_records_reach_the_batch_headers() -> None:
 
 async def test_an_untraced_batch_has_no_batch_headers() -> None:
     records = (_record(5, _envelope("5")), _record(6, _envelope("6")))
-    message = await _parse_batch(records, _original)
+    message = await parse_batch(records, _original)
     assert message.batch_headers == []
     assert message.body == [b"v5", b"v6"]

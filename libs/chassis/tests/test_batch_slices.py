@@ -5,14 +5,14 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forbedring_chassis.consumer import _slices
+from forbedring_chassis.consumer.writer import slices as cut
 
 
 @given(st.integers(1, 50_000), st.integers(1, 10_000))
 def test_slices_cover_the_batch_in_order_and_the_first_and_last_are_short(
     total: int, size: int
 ) -> None:
-    slices = _slices(total, size)
+    slices = cut(total, size)
     assert slices[0][0] == 0
     assert slices[-1][1] == total
     assert all(a_stop == b_start for (_, a_stop), (b_start, _) in pairwise(slices))
@@ -26,4 +26,4 @@ def test_slices_cover_the_batch_in_order_and_the_first_and_last_are_short(
 
 
 def test_a_batch_no_larger_than_a_slice_is_one_slice() -> None:
-    assert _slices(5_000, 5_000) == [(0, 5_000)]
+    assert cut(5_000, 5_000) == [(0, 5_000)]

@@ -2,11 +2,11 @@
 
 import asyncio
 
-from forbedring_chassis.consumer import _InFlight
+from forbedring_chassis.consumer.in_flight import InFlight
 
 
 async def test_batches_are_applied_one_at_a_time_in_order_the_handler_waiting_past_two() -> None:
-    in_flight = _InFlight(depth=2)
+    in_flight = InFlight(depth=2)
     log: list[str] = []
     release = {n: asyncio.Event() for n in range(4)}
 
@@ -33,7 +33,7 @@ async def test_batches_are_applied_one_at_a_time_in_order_the_handler_waiting_pa
 
 
 async def test_a_batch_stuck_at_shutdown_is_given_up_after_the_grace_period() -> None:
-    in_flight = _InFlight(depth=2)
+    in_flight = InFlight(depth=2)
     stuck = asyncio.Event()
     cancelled: list[int] = []
 
