@@ -1,7 +1,8 @@
 """Answering: a signed-in person's invitations, and submitting answers for one of them.
 
-Nothing here logs, traces or returns anything that ties the person to the response: see
-`release.py` for how the response is kept apart until it leaves in a group."""
+Nothing here logs, traces or returns anything that ties the person to the response; it
+is held apart until it leaves in a group (`release.py`; the rules are in
+`docs/anonymity.md`)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -1,15 +1,14 @@
 """The JSON API: thin handlers that parse, call one use case and answer."""
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from forbedring_chassis.auth import PrincipalDep
-from forbedring_chassis.clock import Clock
-from forbedring_chassis.runtime import RuntimeDep, SessionDep
+from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_survey import answering, participation, periods, research_export
 from forbedring_survey.domain.org_import import Organisation, parse_csv_files, parse_json
 from forbedring_survey.domain.questionnaire import (
@@ -25,22 +24,14 @@ from forbedring_survey.schemas import (
     PeriodClosedPublic,
     PeriodCreate,
     PeriodPublic,
+    QuestionnairePublic,
     RolePublic,
     SubmissionAccepted,
     SubmissionCreate,
-    UnitParticipationPublic,
 )
 from forbedring_survey.settings import SurveySettings
 
 router = APIRouter(prefix="/api/v1", tags=["survey"])
-
-
-def get_clock(runtime: RuntimeDep) -> Clock:
-    clock: Clock = runtime.extras["clock"]  # type: ignore[assignment]
-    return clock
-
-
-ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 def _settings(runtime: RuntimeDep) -> SurveySettings:
@@ -154,13 +145,9 @@ async def import_organisation(
 
 @router.post("/periods/{period_id}/close")
 async def close_period(
-    period_id: str, session: SessionDep, runtime: RuntimeDep, clock: ClockDep, _: HrAdminDep
+    period_id: str, session: SessionDep, clock: ClockDep, _: HrAdminDep
 ) -> PeriodClosedPublic:
-    totals = await periods.close_period(
-        session,
-        period_id=period_id,
-        now=clock.now(),
-    )
+    totals = await periods.close_period(session, period_id=period_id, now=clock.now())
     return PeriodClosedPublic(period_id=period_id, totals=totals)
 
 
@@ -184,12 +171,11 @@ async def get_research_export(period_id: str, session: SessionDep, _: HrAdminDep
 
 
 @router.get("/questionnaires/{version}")
-async def get_questionnaire(version: str) -> dict[str, Any]:
+async def get_questionnaire(version: str) -> QuestionnairePublic:
     try:
-        questionnaire = load_questionnaire(version)
+        return load_questionnaire(version)
     except UnknownQuestionnaireVersionError as exc:
         raise NotFound(f"There is no questionnaire version {version!r}.") from exc
-    return questionnaire.model_dump(mode="json")
 
 
 @router.get("/me")
@@ -234,7 +220,8 @@ async def get_current_participation(
 ) -> ParticipationPublic:
     """The open period's participation (else the most recent period's)."""
     period = await periods.current_period(session, organisation_id=settings.organisation_id)
-    return await get_participation(period.id, session, _)
+    units = await participation.unit_counts(session, period_id=period.id)
+    return ParticipationPublic.of(period.id, units)
 
 
 @router.get("/periods/{period_id}/participation")
@@ -243,6 +230,4 @@ async def get_participation(
 ) -> ParticipationPublic:
     await periods.get_period(session, period_id=period_id)
     units = await participation.unit_counts(session, period_id=period_id)
-    return ParticipationPublic(
-        period_id=period_id, units=[UnitParticipationPublic.of(u) for u in units]
-    )
+    return ParticipationPublic.of(period_id, units)

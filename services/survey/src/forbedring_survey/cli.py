@@ -29,7 +29,7 @@ from forbedring_chassis.migrations import upgrade_to_head
 from forbedring_survey import periods, repository
 from forbedring_survey.demo.hospital import DEMO_ACCOUNTS, generate_demo_hospital
 from forbedring_survey.domain.org_import import Organisation, parse_csv_files, parse_json
-from forbedring_survey.errors import SurveyError
+from forbedring_survey.errors import ServiceError
 from forbedring_survey.settings import SurveySettings
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -65,7 +65,7 @@ async def create_period(
                 closes_at=closes_at,
                 questionnaire_version=questionnaire_version,
             )
-    except SurveyError as error:
+    except ServiceError as error:
         print(error.message, file=sys.stderr)
         return EXIT_REFUSED
     finally:
@@ -84,7 +84,7 @@ async def import_files(*, settings: SurveySettings, period_id: str, files: Seque
             invitations = await periods.import_organisation(
                 session, period_id=period_id, parse=_parser(files)
             )
-    except SurveyError as error:
+    except ServiceError as error:
         print(error.message, file=sys.stderr)
         for problem in error.problems:
             where = str(problem.get("file", ""))
@@ -151,7 +151,7 @@ async def load_demo(*, settings: SurveySettings, wait_open_s: float) -> int:
             )
             return EXIT_REFUSED
         print(f"Period status: {status}.")
-    except SurveyError as error:
+    except ServiceError as error:
         print(error.message, file=sys.stderr)
         return EXIT_REFUSED
     finally:

@@ -1,38 +1,21 @@
-"""What a use case refuses, with the HTTP status the API answers it with."""
+"""What a use case refuses: the chassis's errors (one JSON error shape for every service,
+`{"detail": {"code", "message", "problems"?}}`), and the survey's own, each with a stable
+code and the HTTP status the API answers it with."""
 
-from collections.abc import Sequence
-from typing import Any
+from forbedring_chassis.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 
-
-class SurveyError(Exception):
-    status_code = 400
-    code = "bad_request"
-
-    def __init__(self, message: str, *, problems: Sequence[dict[str, Any]] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.problems = list(problems)
-
-    def body(self) -> dict[str, Any]:
-        detail: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.problems:
-            detail["problems"] = self.problems
-        return {"detail": detail}
-
-
-class NotFound(SurveyError):
-    status_code = 404
-    code = "not_found"
-
-
-class Forbidden(SurveyError):
-    status_code = 403
-    code = "forbidden"
-
-
-class Conflict(SurveyError):
-    status_code = 409
-    code = "conflict"
+__all__ = [
+    "AlreadyAnswered",
+    "Conflict",
+    "Forbidden",
+    "ImportRefusedError",
+    "Invalid",
+    "InvalidAnswers",
+    "NotFound",
+    "OrganisationFrozen",
+    "PeriodNotOpen",
+    "ServiceError",
+]
 
 
 class AlreadyAnswered(Conflict):
@@ -45,11 +28,6 @@ class PeriodNotOpen(Conflict):
 
 class OrganisationFrozen(Conflict):
     code = "organisation_frozen"
-
-
-class Invalid(SurveyError):
-    status_code = 422
-    code = "invalid"
 
 
 class ImportRefusedError(Invalid):

@@ -1,12 +1,12 @@
 """Participation: how many of each unit's invitations are answered, live, and
 participation-changed events in batches.
 
-Counts are public (the procedure publishes every unit's rate), so the API reads them
-straight from the invitations and is current at once. Events are batched: the
+Counts are public (every unit's rate is published while the survey runs), so the API
+reads them straight from the invitations and is current at once. Events are batched: the
 scheduler sends a unit's counts at most once per `participation_interval_s` (default a
 minute), only when they changed, with `as_of` cut to the minute. Sending one per answer
-would put each answer's instant on the bus at unit level; batches say no more than the
-daily report the procedure asks for, just sooner.
+would put each answer's instant on the bus at unit level (`docs/anonymity.md`,
+"Participation counts").
 """
 
 from dataclasses import dataclass

@@ -1,6 +1,6 @@
 """The research export: the background variables (gender, age band, profession group, …)
-per unit, for HR staff — the only way they leave the service (SUPPRESSION.md, "Who can see
-who answered").
+per unit, for HR staff — the only way they leave the service (`docs/anonymity.md`, "The
+research export").
 
 Rows come from `background_answers`, which shares nothing with the answers (its own random
 ids, no response id), so the export cannot be joined to any response. Only for a closed

@@ -1,11 +1,13 @@
 """What the JSON API takes and gives."""
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from forbedring_survey.domain.questionnaire import Questionnaire
 from forbedring_survey.models import Invitation, Period, PeriodFields
 from forbedring_survey.participation import UnitParticipation
 
@@ -34,6 +36,11 @@ class PeriodPublic(PeriodFields):
     @classmethod
     def of(cls, period: Period) -> "PeriodPublic":
         return cls.model_validate(period, from_attributes=True)
+
+
+QuestionnairePublic = Questionnaire
+"""A questionnaire version as its data file gives it: the validated, frozen domain model
+is its own public form (every text, item, factor and background question)."""
 
 
 class ImportAccepted(BaseModel):
@@ -116,6 +123,10 @@ class UnitParticipationPublic(BaseModel):
 class ParticipationPublic(BaseModel):
     period_id: str
     units: list[UnitParticipationPublic]
+
+    @classmethod
+    def of(cls, period_id: str, units: Sequence[UnitParticipation]) -> "ParticipationPublic":
+        return cls(period_id=period_id, units=[UnitParticipationPublic.of(u) for u in units])
 
 
 class RolePublic(BaseModel):

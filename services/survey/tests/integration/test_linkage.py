@@ -1,4 +1,4 @@
-"""Who answered must not be linkable to what was answered (SUPPRESSION.md, last section).
+"""Who answered must not be linkable to what was answered (`docs/anonymity.md`).
 
 Twenty known people answer in one unit. The test records what an insider could collect:
 every table of the survey database (with PostgreSQL's `xmin` and `ctid`), every event on
