@@ -12,7 +12,8 @@ from uuid import UUID
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_survey import repository
-from forbedring_survey.domain.questionnaire import load_questionnaire, validate_answers
+from forbedring_survey.domain.answers import validate_answers
+from forbedring_survey.domain.questionnaire import load_questionnaire
 from forbedring_survey.errors import AlreadyAnswered, InvalidAnswers, NotFound, PeriodNotOpen
 from forbedring_survey.models import Invitation
 

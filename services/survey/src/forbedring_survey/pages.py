@@ -21,14 +21,8 @@ from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_chassis.web import render, request_language, sign_in_page, signed_in
 from forbedring_chassis.web.pages import public_root
 from forbedring_survey import answering, participation, periods
-from forbedring_survey.domain.questionnaire import (
-    DONT_KNOW,
-    PROBLEM_TEXTS,
-    ProblemCode,
-    Questionnaire,
-    load_questionnaire,
-    validate_answers,
-)
+from forbedring_survey.domain.answers import PROBLEM_TEXTS, ProblemCode
+from forbedring_survey.domain.questionnaire import DONT_KNOW, Questionnaire, load_questionnaire
 from forbedring_survey.errors import AlreadyAnswered, InvalidAnswers, NotFound
 from forbedring_survey.models import Invitation
 from forbedring_survey.settings import SurveySettings
@@ -143,16 +137,6 @@ async def submit(number: int, request: Request, session: SessionDep) -> Response
         return render(request, "answered.html", {"invitation": invitation}, status_code=409)
     questionnaire = load_questionnaire(invitation.questionnaire_version)
     answers, background = _form_values(posted, questionnaire)
-    problems = validate_answers(questionnaire, answers, background)
-    if problems:
-        return _render_form(
-            request,
-            invitation,
-            number=number,
-            answers=answers,
-            background=background,
-            problems={p.item_id: p.code for p in problems},
-        )
     try:
         await answering.submit(
             session,
@@ -163,9 +147,14 @@ async def submit(number: int, request: Request, session: SessionDep) -> Response
         )
     except AlreadyAnswered:
         return render(request, "answered.html", {"invitation": invitation}, status_code=409)
-    except InvalidAnswers:  # validated above with the same rules; kept for safety
+    except InvalidAnswers as refused:  # nothing stored: the form again, with each problem
         return _render_form(
-            request, invitation, number=number, answers=answers, background=background
+            request,
+            invitation,
+            number=number,
+            answers=answers,
+            background=background,
+            problems={str(p["item_id"]): ProblemCode(p["code"]) for p in refused.problems},
         )
     return RedirectResponse(
         public_root(request) + request.app.url_path_for("survey-thanks"),

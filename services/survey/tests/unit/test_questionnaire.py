@@ -9,12 +9,15 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from forbedring_contracts.events import survey as contract
-from forbedring_survey.domain.questionnaire import (
-    KNOWN_FACTORS,
-    MIN_ITEMS_PER_FACTOR,
+from forbedring_survey.domain.answers import (
     PROBLEM_TEXTS,
     AnswerProblem,
     ProblemCode,
+    validate_answers,
+)
+from forbedring_survey.domain.questionnaire import (
+    KNOWN_FACTORS,
+    MIN_ITEMS_PER_FACTOR,
     Questionnaire,
     Texts,
     UnknownQuestionnaireVersionError,
@@ -22,7 +25,6 @@ from forbedring_survey.domain.questionnaire import (
     checksum,
     load_questionnaire,
     to_contract,
-    validate_answers,
 )
 
 VERSION = "2026.1"
