@@ -151,7 +151,11 @@ async def close_period(
     return PeriodClosedPublic(period_id=period_id, totals=totals)
 
 
-@router.get("/periods/{period_id}/research-export.csv", response_class=Response)
+@router.get(
+    "/periods/{period_id}/research-export.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def get_research_export(period_id: str, session: SessionDep, _: HrAdminDep) -> Response:
     """Background variables per unit (closed periods only; units under k left out)."""
     export = await research_export.research_export(session, period_id=period_id)
