@@ -50,3 +50,40 @@ async def test_a_batch_stuck_at_shutdown_is_given_up_after_the_grace_period() ->
     await asyncio.wait_for(in_flight.drain(timeout_s=0.1), 2)
     assert cancelled == [0], "the one running was cancelled; the one behind it never started"
     assert all(task.done() for task in in_flight.tasks)
+
+
+async def test_a_handler_cancelled_while_it_waits_cancels_no_batch() -> None:
+    in_flight = InFlight(depth=1)
+    log: list[str] = []
+    release = asyncio.Event()
+
+    async def batch(n: int) -> None:
+        log.append(f"start {n}")
+        await release.wait()
+        log.append(f"end {n}")
+
+    await in_flight.follow(batch(0))
+    handler = asyncio.create_task(in_flight.follow(batch(1)))  # waits: two past a depth of one
+    await asyncio.sleep(0)
+    handler.cancel()  # as FastStream does to a handler at shutdown
+    await asyncio.gather(handler, return_exceptions=True)
+    assert handler.cancelled()
+    release.set()
+    await in_flight.drain(timeout_s=1)
+    assert log == ["start 0", "end 0", "start 1", "end 1"], "both applied, in order"
+
+
+async def test_while_draining_a_batch_taken_is_applied_before_its_handler_returns() -> None:
+    in_flight = InFlight(depth=2)
+    log: list[str] = []
+
+    async def batch(n: int) -> None:
+        await asyncio.sleep(0)
+        log.append(f"applied {n}")
+
+    await in_flight.drain(timeout_s=1)  # nothing in flight: returns at once
+    await in_flight.follow(batch(0))
+    assert log == ["applied 0"], "no batch left behind once the consumer is stopping"
+    await in_flight.follow(batch(1))
+    assert log == ["applied 0", "applied 1"]
+    assert not in_flight.tasks
