@@ -198,7 +198,7 @@ async def check_matrix(app: Publication, period_id: str, stage: str, seen: list[
                 assert '"respondents"' not in text
                 assert '"factors"' not in text
             if want == 403 and not route.startswith("postpone"):
-                assert data["schedule"]["period_id"] == period_id
+                assert data["detail"]["schedule"]["period_id"] == period_id
 
 
 def check_roll_up(data: dict[str, Any]) -> None:
