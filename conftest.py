@@ -57,3 +57,12 @@ async def databases(infrastructure: Infrastructure) -> AsyncIterator[Databases]:
     yield created
     for name in created.names:
         await drop_database(infrastructure.database_url, name)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that reaches the real infrastructure (through the `infrastructure`
+    fixture, directly or by another fixture) is marked `infra`, so that
+    `pytest -m "not infra"` is a true unit run, in seconds, with nothing reachable."""
+    for item in items:
+        if "infrastructure" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.infra)
