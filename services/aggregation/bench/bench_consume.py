@@ -52,9 +52,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from forbedring_aggregation import repository
 from forbedring_aggregation import testing as synth
+from forbedring_aggregation.counting import layout_of
 from forbedring_aggregation.domain.scoring import Layout, add_into, tally, tally_into
 from forbedring_aggregation.domain.snapshot import PeriodUnit, UnitCounters, build_snapshot
-from forbedring_aggregation.service import layout_of
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis import wire
 from forbedring_chassis.db import make_engine, make_sessions

@@ -3,7 +3,7 @@ from fastapi import FastAPI
 from forbedring_aggregation import pages
 from forbedring_aggregation.api import router
 from forbedring_aggregation.consumers import consumes, finalise_on_timer
-from forbedring_aggregation.service import RESPONSES_HELD
+from forbedring_aggregation.counting import RESPONSES_HELD
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.runtime import create_service_app
 from forbedring_chassis.web import Pages, install_pages

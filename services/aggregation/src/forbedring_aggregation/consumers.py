@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forbedring_aggregation import repository, service
+from forbedring_aggregation import counting, finalisation, repository
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.offload import Offload
@@ -30,7 +30,7 @@ async def finalise_pending(runtime: Runtime, *, period_ids: Sequence[str] | None
     finalised = 0
     for period_id in pending:
         async with runtime.sessions() as session, session.begin():
-            outcome = await service.try_finalise(
+            outcome = await finalisation.try_finalise(
                 session,
                 period_id=period_id,
                 indicators=settings.indicators,
@@ -43,15 +43,15 @@ async def finalise_pending(runtime: Runtime, *, period_ids: Sequence[str] | None
 
 
 async def after_events_committed(
-    runtime: Runtime, events: Sequence[Event | service.ResponseTally]
+    runtime: Runtime, events: Sequence[Event | counting.ResponseTally]
 ) -> None:
     """A batch just committed: it may have completed a period that is waiting to close
     (or be the period-closed of a complete period)."""
     await finalise_pending(runtime, period_ids=sorted({p for e in events for p in _periods_of(e)}))
 
 
-def _periods_of(applied: Event | service.ResponseTally) -> list[str]:
-    if isinstance(applied, service.ResponseTally):  # counted by the workers
+def _periods_of(applied: Event | counting.ResponseTally) -> list[str]:
+    if isinstance(applied, counting.ResponseTally):  # counted by the workers
         return applied.period_ids
     assert isinstance(applied, PeriodOpened | ResponseSubmitted | PeriodClosed)
     return [applied.period_id]
@@ -70,20 +70,20 @@ async def finalise_on_timer(runtime: Runtime) -> None:
 def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
     """One batch consumer for the three topics: one member of the consumer group per
     instance, and a period's facts and responses can share a transaction."""
-    layouts = service.Layouts()
+    layouts = counting.Layouts()
 
     async def on_events(session: AsyncSession, events: Sequence[Event]) -> None:
         responses: list[ResponseSubmitted] = []
         for event in events:
             if isinstance(event, PeriodOpened):
-                await service.open_period(session, event=event)
+                await counting.open_period(session, event=event)
             elif isinstance(event, ResponseSubmitted):
                 responses.append(event)
         if responses:
-            await service.count_responses(session, events=responses, layouts=layouts)
+            await counting.count_responses(session, events=responses, layouts=layouts)
         for event in events:
             if isinstance(event, PeriodClosed):
-                await service.request_close(session, event=event)
+                await finalisation.request_close(session, event=event)
 
     return [
         ConsumesBatches(
@@ -96,10 +96,10 @@ def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
             slice_records=settings.slice_records,
             offload=Offload(
                 topics=(topics.RESPONSE_SUBMITTED,),
-                digest=service.tally_responses,
+                digest=counting.tally_responses,
                 context=layouts.stored,
-                merge=service.merge_tallies,
-                apply=service.add_tally,
+                merge=counting.merge_tallies,
+                apply=counting.add_tally,
                 workers=settings.count_workers,
             )
             if settings.count_workers

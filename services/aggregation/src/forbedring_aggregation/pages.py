@@ -4,8 +4,8 @@ closed now, why, where their answers count, and the totals. Counts only."""
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from forbedring_aggregation import service
-from forbedring_aggregation.api import preview_of
+from forbedring_aggregation import live_state
+from forbedring_aggregation.schemas import preview_of
 from forbedring_chassis.runtime import SessionDep
 from forbedring_chassis.web import render
 
@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 async def suppression_preview_page(
     period_id: str, request: Request, session: SessionDep
 ) -> HTMLResponse:
-    state = await service.period_state(session, period_id=period_id)
+    state = await live_state.period_state(session, period_id=period_id)
     if state is None:
         return render(request, "unknown_period.html", {"period_id": period_id}, status_code=404)
     return render(

@@ -16,10 +16,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 from forbedring_aggregation import repository
+from forbedring_aggregation.counting import layout_of
 from forbedring_aggregation.domain.scoring import Layout, tally_into
 from forbedring_aggregation.domain.snapshot import PeriodUnit, UnitCounters, build_snapshot
 from forbedring_aggregation.domain.suppression import SuppressionMethod
-from forbedring_aggregation.service import CURRENT_METHOD, layout_of, snapshot_values
+from forbedring_aggregation.finalisation import CURRENT_METHOD, snapshot_values
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis import wire
 from forbedring_chassis.db import make_engine, make_sessions

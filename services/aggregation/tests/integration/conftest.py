@@ -24,8 +24,8 @@ from asgi_lifespan import LifespanManager
 
 from forbedring_aggregation import testing as synth
 from forbedring_aggregation.app import create_app
+from forbedring_aggregation.counting import layout_of
 from forbedring_aggregation.domain.scoring import factor_counts, item_counts
-from forbedring_aggregation.service import layout_of
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_aggregation.testing import UnitTruth
 from forbedring_chassis.testing import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from forbedring_aggregation import service
+from forbedring_aggregation import finalisation
 from forbedring_aggregation import testing as synth
 from forbedring_aggregation.domain.suppression import SuppressionMethod
 from forbedring_aggregation.rebuild import rebuild
@@ -157,7 +157,7 @@ async def test_a_period_finalised_by_the_first_edition_is_rebuilt_byte_for_byte(
 ) -> None:
     """A snapshot records its rule; the rebuild uses it, so a period closed before the
     second edition still reproduces its stored bytes (and no roll-ups appear in it)."""
-    monkeypatch.setattr(service, "CURRENT_METHOD", SuppressionMethod.GREEDY_V1)
+    monkeypatch.setattr(finalisation, "CURRENT_METHOD", SuppressionMethod.GREEDY_V1)
     rng = random.Random(5)
     period, tree, per_unit = a_period(rng, 12, 120)
     events = synth.responses(rng, period, Q, per_unit)
@@ -182,7 +182,7 @@ async def test_a_period_finalised_by_the_first_edition_is_rebuilt_byte_for_byte(
     stored = await snapshot_rows(settings.database_url, period)
     assert not any(b"roll_up" in value for _, value in stored)
 
-    monkeypatch.setattr(service, "CURRENT_METHOD", SuppressionMethod.OPTIMAL_V2)
+    monkeypatch.setattr(finalisation, "CURRENT_METHOD", SuppressionMethod.OPTIMAL_V2)
     rebuilt = await rebuild(settings, period)
     assert rebuilt.identical is True
     assert rebuilt.values == stored
