@@ -9,8 +9,13 @@ import hashlib
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, SerializationInfo, SerializerFunctionWrapHandler
-from pydantic import model_serializer
+from pydantic import (
+    AwareDatetime,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from forbedring_contracts.events.base import ContractModel, Count, Event, Id, Percent
 
