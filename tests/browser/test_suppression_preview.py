@@ -13,7 +13,7 @@ from forbedring_aggregation import testing as synth
 from forbedring_aggregation.app import create_app
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
-from services.aggregation.tests.integration.test_preview import HOSPITAL
+from services.aggregation.tests.unit.test_suppression_second_edition import HOSPITAL
 
 AssertAccessible = Callable[[Page], Awaitable[None]]
 NewPage = Callable[..., Awaitable[Page]]

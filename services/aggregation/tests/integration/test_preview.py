@@ -14,22 +14,9 @@ from services.aggregation.tests.integration.conftest import read_topic
 from services.aggregation.tests.integration.test_finalisation import (
     assert_roll_up_sums_published_cells,
 )
+from services.aggregation.tests.unit.test_suppression_second_edition import HOSPITAL
 
 Q = synth.questionnaire()
-# T10 of the second edition: (unit, parent, respondents answering for the unit itself).
-HOSPITAL = [
-    ("R", None, 2),
-    ("C1", "R", 1),
-    ("S1", "C1", 1),
-    ("A", "S1", 20),
-    ("B", "S1", 30),
-    ("S2", "C1", 1),
-    ("E", "S2", 25),
-    ("F", "S2", 22),
-    ("C2", "R", 1),
-    ("G", "C2", 40),
-    ("H", "C2", 35),
-]
 LEADERS_UNITS = {"C1", "S1", "S2", "C2"}
 
 

@@ -13,6 +13,7 @@ from forbedring_aggregation.domain.snapshot import (
     UnitCounters,
     build_snapshot,
 )
+from services.aggregation.tests.unit.test_suppression_second_edition import HOSPITAL
 
 # A hospital in miniature (T10 of the second edition, with a small team T): every
 # clinic and section has its leader answering directly for it.
@@ -25,20 +26,7 @@ LAYOUT = Layout(
     ),
     factors=("safety_climate", "workload"),
 )
-TREE = [
-    ("R", None, 2),
-    ("C1", "R", 1),
-    ("S1", "C1", 1),
-    ("A", "S1", 20),
-    ("B", "S1", 30),
-    ("S2", "C1", 1),
-    ("E", "S2", 25),
-    ("F", "S2", 22),
-    ("C2", "R", 1),
-    ("G", "C2", 40),
-    ("H", "C2", 35),
-    ("T", "C2", 3),
-]
+TREE = [*HOSPITAL, ("T", "C2", 3)]
 PATTERNS: list[dict[str, object]] = [
     {"sc1": 5, "sc2": 1, "wl1": 4, "bully": "no"},
     {"sc1": 2, "sc2": "dont_know", "wl1": 2, "bully": "yes"},
@@ -71,7 +59,8 @@ def example_arguments() -> dict[str, object]:
     }
 
 
-# --- end of the example (the first edition's own code made data/ from the lines above)
+# --- end of the example (the first edition's own code made data/ from it, with the
+# hospital tree then written out here)
 
 from forbedring_aggregation.domain.suppression import SuppressionMethod  # noqa: E402
 from forbedring_contracts.events import (  # noqa: E402

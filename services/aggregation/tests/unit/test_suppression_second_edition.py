@@ -2,8 +2,6 @@
 pattern our documented tie-break picks, why each hidden unit is hidden, and what its
 roll-up covers (docs/suppression.md)."""
 
-from collections.abc import Sequence
-
 import pytest
 
 from forbedring_aggregation.domain.audit import audit_publication
@@ -14,43 +12,40 @@ from forbedring_aggregation.domain.suppression import (
     UnitNode,
     compute_suppression,
 )
+from services.aggregation.tests.unit.test_suppression_cases import (
+    T1,
+    T2,
+    T3,
+    T4,
+    T5,
+    T6,
+    T7,
+    T8,
+    units,
+)
 
 BELOW = SuppressionReason.BELOW_THRESHOLD
 PROTECTS = SuppressionReason.COMPLEMENTARY
 DIRECT = SuppressionReason.DIRECT_ANSWERS_TOO_FEW
 
 
-def units(spec: Sequence[tuple[str, str | None, int]]) -> list[UnitNode]:
-    return [UnitNode(id=uid, parent=parent, direct=direct) for uid, parent, direct in spec]
-
-
-# Leaf units have n = d; "d=" in the table gives the direct respondents of a non-leaf.
-T1 = units([("P", None, 0), ("A", "P", 12), ("B", "P", 3)])
-T2 = units([("P", None, 0), ("A", "P", 15), ("B", "P", 3), ("C", "P", 2)])
-T3 = units([("P", None, 0), ("A", "P", 6), ("B", "P", 6), ("C", "P", 2), ("D", "P", 2)])
-T4 = units([("R", None, 0), ("D", "R", 3), ("S1", "D", 8), ("S2", "D", 9), ("E", "R", 20)])
-T5 = units([("R", None, 0), ("X", "R", 0), ("X1", "X", 10), ("X2", "X", 4), ("W", "R", 16)])
-T6 = units(
-    [("R", None, 0), ("M", "R", 0), ("M1", "M", 5), ("M2", "M", 5), ("N", "R", 12), ("O", "R", 3)]
-)
-T7 = units([("R", None, 2), ("A", "R", 0), ("A1", "A", 5), ("A2", "A", 5)])
-T8 = units([("R", None, 0), ("D", "R", 0), ("S", "D", 0), ("C", "S", 12)])
+# The trees T1-T8 are the first edition's; T9 and T10 are new in the second. T10 is a
+# hospital in miniature: every clinic and section leader answers for their own unit.
+HOSPITAL: list[tuple[str, str | None, int]] = [
+    ("R", None, 2),
+    ("C1", "R", 1),
+    ("S1", "C1", 1),
+    ("A", "S1", 20),
+    ("B", "S1", 30),
+    ("S2", "C1", 1),
+    ("E", "S2", 25),
+    ("F", "S2", 22),
+    ("C2", "R", 1),
+    ("G", "C2", 40),
+    ("H", "C2", 35),
+]
 T9 = units([("R", None, 0), ("S", "R", 1), ("A", "S", 20), ("B", "S", 30), ("W", "R", 40)])
-T10 = units(
-    [
-        ("R", None, 2),
-        ("C1", "R", 1),
-        ("S1", "C1", 1),
-        ("A", "S1", 20),
-        ("B", "S1", 30),
-        ("S2", "C1", 1),
-        ("E", "S2", 25),
-        ("F", "S2", 22),
-        ("C2", "R", 1),
-        ("G", "C2", 40),
-        ("H", "C2", 35),
-    ]
-)
+T10 = units(HOSPITAL)
 
 # (tree, optimal cost, the hidden units with their reasons): where the table allows
 # several patterns, the one the tie-break picks (the earlier sibling by id is published).
