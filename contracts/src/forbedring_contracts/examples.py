@@ -12,6 +12,7 @@ from forbedring_contracts.events import (
     Indicator,
     Item,
     MeasureEscalated,
+    Membership,
     ParticipationChanged,
     PeriodClosed,
     PeriodOpened,
@@ -105,6 +106,15 @@ DIRECTORY_UPDATED: Final = DirectoryUpdated(
             language="nb",
         ),
     ),
+    members=(
+        Membership(
+            person_id="E1002",
+            unit_id="S11",
+            name="Ola Nordmann",
+            email="ola.nordmann@example.org",
+            language="nn",
+        ),
+    ),
 )
 
 RESPONSE_SUBMITTED: Final = ResponseSubmitted(
@@ -190,6 +200,9 @@ PLAN_UPDATED: Final = PlanUpdated(
     completed_measure_count=1,
     deadline=date(2026, 6, 30),
     updated_at=datetime(2026, 4, 2, 9, 15, tzinfo=UTC),
+    version=1,
+    desired_quality=True,
+    measures_done_by_deadline=1,
 )
 
 MEASURE_ESCALATED: Final = MeasureEscalated(
@@ -200,6 +213,10 @@ MEASURE_ESCALATED: Final = MeasureEscalated(
     to_unit_id="K1",
     title="Faste pauserom på nattevakt",
     escalated_at=datetime(2026, 4, 2, 9, 20, tzinfo=UTC),
+    step="escalated",
+    reason="Needs a budget decision at department level.",
+    leader_person_ids=("E1001",),
+    to_leader_person_ids=("E2001",),
 )
 
 PLAN_DEADLINE_APPROACHING: Final = PlanDeadlineApproaching(
@@ -209,6 +226,10 @@ PLAN_DEADLINE_APPROACHING: Final = PlanDeadlineApproaching(
     deadline=date(2026, 6, 30),
     days_left=14,
     leader_person_ids=("E2001",),
+    subject="plan",
+    threshold_days=14,
+    parent_leader_person_ids=("E3001",),
+    missing=("staff_discussion", "measure_linked_to_focus_area"),
 )
 
 EXAMPLES: Final[tuple[Event, ...]] = (

@@ -93,6 +93,17 @@ class RoleAssignment(ContractModel):
     language: Language = Field(description="The person's preferred language.")
 
 
+class Membership(ContractModel):
+    """A person invited to answer for a unit: whom a unit's plan and mail concern. It says
+    nothing about whether the person has answered."""
+
+    person_id: Id = Field(description="The person's employee id.")
+    unit_id: Id = Field(description="A unit the person works in (one row per unit).")
+    name: str = Field(min_length=1, description="The person's full name.")
+    email: EmailStr = Field(description="Where to email the person.")
+    language: Language = Field(description="The person's preferred language.")
+
+
 # --- events ----------------------------------------------------------------------------
 
 
@@ -128,6 +139,12 @@ class DirectoryUpdated(Event):
     period_id: Id = Field(description="The period the directory is for.")
     units: tuple[Unit, ...] = Field(description="Every unit of the tree.")
     roles: tuple[RoleAssignment, ...] = Field(description="Every role assignment.")
+    members: tuple[Membership, ...] = Field(
+        default=(),
+        description="Every person invited for each unit: the staff a unit's plan and the "
+        "release and reminder emails concern. Never who has answered. Empty from producers "
+        "older than this field.",
+    )
 
 
 ScaleAnswer = Annotated[int, Field(strict=True, ge=1, le=5)]

@@ -14,7 +14,11 @@ class ServiceSettings(BaseSettings):
 
     service_name: ClassVar[str] = "service"
 
-    database_url: str = Field(description="PostgreSQL URL of this service's own database")
+    database_url: str = Field(
+        default="",
+        description="PostgreSQL URL of this service's own database; by default "
+        "forbedring_<service> on the local development server",
+    )
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:59092")
     kafka_topic_prefix: str = Field(
         default="", description="Prepended to every topic name; lets test runs share a broker"
@@ -72,6 +76,15 @@ class ServiceSettings(BaseSettings):
             raise ValueError(
                 f"dev_issuer_enabled must not be set in environment {self.environment!r}: "
                 "the development issuer signs anyone in without a password"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _local_database_by_default(self) -> "ServiceSettings":
+        if not self.database_url:
+            self.database_url = (
+                "postgresql+asyncpg://forbedring:forbedring@127.0.0.1:55432/"
+                f"forbedring_{self.service_name}"
             )
         return self
 

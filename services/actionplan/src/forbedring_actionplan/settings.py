@@ -9,7 +9,3 @@ class ActionplanSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ACTIONPLAN_", extra="ignore")
 
     service_name: ClassVar[str] = "actionplan"
-
-    database_url: str = (
-        "postgresql+asyncpg://forbedring:forbedring@127.0.0.1:55432/forbedring_actionplan"
-    )

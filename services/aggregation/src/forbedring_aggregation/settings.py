@@ -12,9 +12,6 @@ class AggregationSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "aggregation"
 
-    database_url: str = (
-        "postgresql+asyncpg://forbedring:forbedring@127.0.0.1:55432/forbedring_aggregation"
-    )
     batch_max_records: int = Field(
         default=20_000,
         ge=1,

@@ -5,17 +5,19 @@ clock is injectable; tests call `tick()` with a settable clock."""
 
 from collections.abc import Callable
 
+from forbedring_chassis import scheduler
 from forbedring_chassis.clock import Clock
 from forbedring_chassis.db import Sessions, unit_of_work
 from forbedring_chassis.logging import get_logger
-from forbedring_chassis.runtime import run_periodically
 from forbedring_publication import release
 from forbedring_publication.cache import ReportCache
 
 log = get_logger(__name__)
 
 
-class Scheduler:
+class Scheduler(scheduler.Scheduler):
+    failure_event = "publication.scheduler.tick_failed"
+
     def __init__(
         self,
         *,
@@ -25,11 +27,8 @@ class Scheduler:
         interval_s: float,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
-        self._sessions = sessions
-        self._clock = clock
+        super().__init__(sessions=sessions, clock=clock, interval_s=interval_s, wake=wake)
         self._cache = cache
-        self._interval_s = interval_s
-        self._wake = wake
 
     async def tick(self) -> list[release.Released]:
         async with unit_of_work(self._sessions) as session:
@@ -39,10 +38,3 @@ class Scheduler:
             for period_id in sorted({r.period_id for r in released}):
                 await self._cache.invalidate_period(period_id)
         return released
-
-    async def run(self) -> None:
-        await run_periodically(
-            self.tick,
-            interval_s=self._interval_s,
-            failure_event="publication.scheduler.tick_failed",
-        )

@@ -11,9 +11,6 @@ class PublicationSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "publication"
 
-    database_url: str = (
-        "postgresql+asyncpg://forbedring:forbedring@127.0.0.1:55432/forbedring_publication"
-    )
     default_stage_1_delay_s: float = Field(
         default=0, ge=0, description="Finalised to stage 1 when period-opened did not say"
     )

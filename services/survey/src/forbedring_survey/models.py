@@ -86,6 +86,15 @@ class StoredRole:
 
 
 @dataclass(frozen=True)
+class StoredMember:
+    employee_id: str
+    unit_id: str
+    name: str
+    email: str
+    language: str
+
+
+@dataclass(frozen=True)
 class Invitation:
     """One survey a person may answer: for one unit of one period."""
 

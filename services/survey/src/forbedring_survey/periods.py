@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.outbox import stage_event
 from forbedring_contracts.events import DirectoryUpdated, PeriodClosed, PeriodOpened
-from forbedring_contracts.events.survey import RoleAssignment, Unit, UnitInScope
+from forbedring_contracts.events.survey import Membership, RoleAssignment, Unit, UnitInScope
 from forbedring_survey import participation, release, repository
 from forbedring_survey.domain.org_import import ImportRefused, Organisation
 from forbedring_survey.domain.questionnaire import (
@@ -176,6 +176,7 @@ async def open_period(session: AsyncSession, *, period: Period, now: datetime) -
         return False
     units = await repository.units_of(session, period_id=period.id)
     roles = await repository.roles_of(session, period_id=period.id)
+    members = await repository.members_of(session, period_id=period.id)
     questionnaire = load_questionnaire(period.questionnaire_version)
     if checksum(questionnaire) != period.questionnaire_checksum:
         raise Conflict(f"Questionnaire {period.questionnaire_version} changed after pinning.")
@@ -225,6 +226,16 @@ async def open_period(session: AsyncSession, *, period: Period, now: datetime) -
                     language=r.language,  # type: ignore[arg-type]
                 )
                 for r in roles
+            ),
+            members=tuple(
+                Membership(
+                    person_id=m.employee_id,
+                    unit_id=m.unit_id,
+                    name=m.name,
+                    email=m.email,
+                    language=m.language,  # type: ignore[arg-type]
+                )
+                for m in members
             ),
         ),
     )

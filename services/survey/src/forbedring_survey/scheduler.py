@@ -13,10 +13,10 @@ The clock is injectable (`Clock`); tests drive `tick()` with a settable clock.
 from collections.abc import Callable
 from datetime import timedelta
 
+from forbedring_chassis import scheduler
 from forbedring_chassis.clock import Clock
 from forbedring_chassis.db import Sessions, unit_of_work
 from forbedring_chassis.logging import get_logger
-from forbedring_chassis.runtime import run_periodically
 from forbedring_survey import participation, periods, release, repository
 from forbedring_survey.errors import Conflict
 from forbedring_survey.settings import SurveySettings
@@ -24,7 +24,9 @@ from forbedring_survey.settings import SurveySettings
 log = get_logger(__name__)
 
 
-class Scheduler:
+class Scheduler(scheduler.Scheduler):
+    failure_event = "survey.scheduler.tick_failed"
+
     def __init__(
         self,
         *,
@@ -33,10 +35,14 @@ class Scheduler:
         settings: SurveySettings,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
-        self._sessions = sessions
-        self._clock = clock
+        super().__init__(
+            sessions=sessions,
+            clock=clock,
+            interval_s=settings.scheduler_interval_s,
+            wake=wake,
+            last_tick_s=settings.shutdown_grace_s,
+        )
         self._settings = settings
-        self._wake = wake
 
     async def tick(self) -> None:
         """Do whatever is due now, each piece in its own transaction."""
@@ -73,14 +79,3 @@ class Scheduler:
                     min_interval=timedelta(seconds=self._settings.participation_interval_s),
                 )
         self._wake()
-
-    async def run(self) -> None:
-        """The background loop (started by the app's lifespan). When cancelled at
-        shutdown it does one last tick, so groups already complete leave now rather than
-        at the next start."""
-        await run_periodically(
-            self.tick,
-            interval_s=self._settings.scheduler_interval_s,
-            failure_event="survey.scheduler.tick_failed",
-            last_tick_s=self._settings.shutdown_grace_s,
-        )

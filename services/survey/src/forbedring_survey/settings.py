@@ -11,9 +11,6 @@ class SurveySettings(ServiceSettings):
 
     service_name: ClassVar[str] = "survey"
 
-    database_url: str = (
-        "postgresql+asyncpg://forbedring:forbedring@127.0.0.1:55432/forbedring_survey"
-    )
     organisation_id: str = Field(
         default="default", min_length=1, max_length=64, description="The trust this runs for"
     )

@@ -105,6 +105,17 @@ async def test_the_scheduler_opens_releases_and_closes_on_the_clock(harness: Har
     assert opened.questionnaire.items
     directory = next(e for e in events if isinstance(e, DirectoryUpdated))
     assert [(r.person_id, r.role) for r in directory.roles] == [(HR_ADMIN, "hr_admin")]
+    # Every invited person, per unit, for plans and mail: and nothing about who answered.
+    assert sorted((m.unit_id, m.person_id) for m in directory.members) == sorted(
+        [("a", p) for p in a] + [("b", p) for p in b]
+    )
+    assert set(directory.model_dump()["members"][0]) == {
+        "person_id",
+        "unit_id",
+        "name",
+        "email",
+        "language",
+    }
     participation = [e for e in events if isinstance(e, ParticipationChanged)]
     assert {(e.unit_id, e.respondents) for e in participation} >= {("a", 7), ("b", 2)}
     # period-closed comes after every response of the period on the bus

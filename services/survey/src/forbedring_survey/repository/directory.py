@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_survey.domain.org_import import Organisation
-from forbedring_survey.models import StoredRole, StoredUnit
+from forbedring_survey.models import StoredMember, StoredRole, StoredUnit
 from forbedring_survey.repository.sql import connection
 
 
@@ -118,6 +118,21 @@ async def roles_of(session: AsyncSession, *, period_id: str) -> list[StoredRole]
         {"p": period_id},
     )
     return [StoredRole(*row) for row in rows]
+
+
+async def members_of(session: AsyncSession, *, period_id: str) -> list[StoredMember]:
+    """Who is invited for which unit, with their address. Deliberately without `answered`:
+    this feeds directory-updated, and who has answered never leaves the survey."""
+    rows = await (await connection(session)).execute(
+        text(
+            "SELECT i.employee_id, i.unit_id, p.name, p.email, p.language "
+            "FROM invitations i JOIN people p ON p.period_id = i.period_id "
+            "AND p.employee_id = i.employee_id WHERE i.period_id = :p "
+            "ORDER BY i.unit_id, i.employee_id"
+        ),
+        {"p": period_id},
+    )
+    return [StoredMember(*row) for row in rows]
 
 
 async def count_directory(session: AsyncSession, *, period_id: str) -> dict[str, int]:
