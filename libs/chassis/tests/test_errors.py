@@ -71,3 +71,19 @@ async def test_http_and_validation_errors_share_the_shape() -> None:
     assert detail["problems"][0]["location"] == ["body", "count"]
     for reply in (unauthorised, unknown, invalid):
         ErrorBody.model_validate(reply.json())
+
+
+async def test_the_openapi_document_describes_the_422_that_is_sent() -> None:
+    app = an_app()
+    document = app.openapi()
+    documented = document["paths"]["/count"]["post"]["responses"]["422"]
+    ref = documented["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert schema["properties"]["detail"] == {"$ref": "#/components/schemas/ErrorDetail"}
+    assert "ValidationError" not in document["components"]["schemas"]  # FastAPI's own
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        invalid = await client.post("/count", json={"count": "many"})
+    detail_schema = document["components"]["schemas"]["ErrorDetail"]
+    assert set(invalid.json()["detail"]) <= set(detail_schema["properties"])
+    assert set(detail_schema["required"]) <= set(invalid.json()["detail"])

@@ -1,7 +1,7 @@
 """Thin JSON routes: sign-in (chassis OIDC), then one use case each."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -12,7 +12,7 @@ from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_contracts.events import Language
 from forbedring_publication import release, reports
 from forbedring_publication.cache import ReportCache
-from forbedring_publication.schemas import UnitList, UnitReport
+from forbedring_publication.schemas import ReleaseSchedule, UnitList, UnitReport
 
 router = APIRouter(prefix="/api/v1/periods/{period_id}", tags=["results"])
 
@@ -32,7 +32,7 @@ class Postpone(BaseModel):
 @router.get("/schedule")
 async def get_schedule(
     period_id: str, principal: PrincipalDep, session: SessionDep
-) -> dict[str, Any]:
+) -> ReleaseSchedule:
     return await reports.schedule(session, period_id=period_id, person_id=principal.subject)
 
 
@@ -71,7 +71,7 @@ async def postpone_stage(
     principal: PrincipalDep,
     session: SessionDep,
     clock: ClockDep,
-) -> dict[str, Any]:
+) -> ReleaseSchedule:
     until: datetime = body.until
     return await release.postpone_stage(
         session,

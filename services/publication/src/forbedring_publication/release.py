@@ -3,7 +3,6 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +21,7 @@ from forbedring_publication.domain.release import (
 )
 from forbedring_publication.errors import Conflict, Forbidden, Invalid, NotFound
 from forbedring_publication.models import Period
+from forbedring_publication.schemas import ReleaseSchedule, StageRelease
 
 log = get_logger(__name__)
 
@@ -42,31 +42,27 @@ def schedule_of(period: Period) -> Schedule:
     )
 
 
-def schedule_body(period: Period) -> dict[str, Any]:
+def schedule_body(period: Period) -> ReleaseSchedule:
     schedule = schedule_of(period)
-
-    def at(moment: datetime | None) -> str | None:
-        return moment.isoformat() if moment else None
-
-    return {
-        "period_id": period.period_id,
-        "finalised": schedule.finalised,
-        "released_stage": schedule.released_stage,
-        "stages": [
-            {
-                "stage": 1,
-                "audience": list(STAGE_1_AUDIENCE),
-                "at": at(schedule.stage_1_at),
-                "released_at": at(schedule.stage_1_released_at),
-            },
-            {
-                "stage": 2,
-                "audience": list(STAGE_2_AUDIENCE),
-                "at": at(schedule.stage_2_at),
-                "released_at": at(schedule.stage_2_released_at),
-            },
+    return ReleaseSchedule(
+        period_id=period.period_id,
+        finalised=schedule.finalised,
+        released_stage=schedule.released_stage,
+        stages=[
+            StageRelease(
+                stage=1,
+                audience=list(STAGE_1_AUDIENCE),
+                at=schedule.stage_1_at,
+                released_at=schedule.stage_1_released_at,
+            ),
+            StageRelease(
+                stage=2,
+                audience=list(STAGE_2_AUDIENCE),
+                at=schedule.stage_2_at,
+                released_at=schedule.stage_2_released_at,
+            ),
         ],
-    }
+    )
 
 
 async def release_due(session: AsyncSession, *, now: datetime) -> list[Released]:
@@ -108,7 +104,7 @@ async def postpone_stage(
     until: datetime,
     person_id: str,
     now: datetime,
-) -> dict[str, Any]:
+) -> ReleaseSchedule:
     """An HR admin moves a stage that has not happened yet to a later time."""
     period = await repository.get_period(session, period_id=period_id)
     if period is None:
@@ -121,7 +117,9 @@ async def postpone_stage(
         stage_1_at, stage_2_at = postpone(schedule_of(period), stage=stage, until=until, now=now)
     except PostponeRefused as refused:
         error = Conflict if refused.status == 409 else Invalid
-        raise error(refused.message, schedule=schedule_body(period)) from refused
+        raise error(
+            refused.message, schedule=schedule_body(period).model_dump(mode="json")
+        ) from refused
     period.stage_1_at, period.stage_2_at = stage_1_at, stage_2_at
     period.postponed = True
     session.add(period)

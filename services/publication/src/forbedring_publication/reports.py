@@ -18,7 +18,7 @@ from forbedring_publication.domain.release import is_admin, may_read_results
 from forbedring_publication.errors import Forbidden, NotFound
 from forbedring_publication.models import Period
 from forbedring_publication.release import schedule_body, schedule_of
-from forbedring_publication.schemas import SuppressedSummary, UnitList
+from forbedring_publication.schemas import ReleaseSchedule, SuppressedSummary, UnitList
 
 log = get_logger(__name__)
 
@@ -46,17 +46,17 @@ def require_results(access: Access) -> None:
     else:
         message = "The results are released to leaders and representatives first; "
         message += "every employee can read them from stage 2."
-    raise Forbidden(message, schedule=schedule_body(access.period))
+    raise Forbidden(message, schedule=schedule_body(access.period).model_dump(mode="json"))
 
 
-async def schedule(session: AsyncSession, *, period_id: str, person_id: str) -> dict[str, Any]:
+async def schedule(session: AsyncSession, *, period_id: str, person_id: str) -> ReleaseSchedule:
     """Everyone signed in sees when results come; HR admins also see how far the
     results have arrived."""
     access = await access_of(session, period_id=period_id, person_id=person_id)
     body = schedule_body(access.period)
     if is_admin(access.roles):
-        body["units_received"] = await repository.count_unit_results(session, period_id=period_id)
-        body["units_expected"] = access.period.unit_count
+        body.units_received = await repository.count_unit_results(session, period_id=period_id)
+        body.units_expected = access.period.unit_count
     return body
 
 

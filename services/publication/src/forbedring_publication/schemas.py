@@ -5,7 +5,7 @@ its label."""
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
 
 from forbedring_contracts.events import (
     FactorResult,
@@ -153,3 +153,29 @@ class SuppressedUnitReport(BaseModel):
 
 
 UnitReport = Annotated[PublishedUnitReport | SuppressedUnitReport, Field(discriminator="published")]
+
+
+# As the API has always written them: Python's ISO format (`+00:00`, not `Z`).
+Moment = Annotated[AwareDatetime, PlainSerializer(lambda m: m.isoformat(), return_type=str)]
+
+
+class StageRelease(BaseModel):
+    stage: Literal[1, 2]
+    audience: list[str] = Field(description="The roles that may read from this stage on.")
+    at: Moment | None = Field(description="When the stage is due; null until finalised.")
+    released_at: Moment | None = Field(description="When it was released, if it was.")
+
+
+class ReleaseSchedule(BaseModel):
+    """When a period's results come, stage by stage."""
+
+    period_id: str
+    finalised: bool = Field(description="True once aggregation's final snapshot is in.")
+    released_stage: int = Field(description="0 before stage 1, then 1 or 2.")
+    stages: list[StageRelease]
+    units_received: int | None = Field(
+        default=None, description="HR admins only: units whose results have arrived."
+    )
+    units_expected: int | None = Field(
+        default=None, description="HR admins only: units the period has."
+    )
