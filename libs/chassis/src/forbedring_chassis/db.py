@@ -1,12 +1,14 @@
 """Database plumbing: engine, sessions, and the two tables every service has (outbox, inbox)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Column, LargeBinary, String
+from sqlalchemy import BigInteger, Column, LargeBinary, String, delete
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -25,6 +27,41 @@ async def unit_of_work(sessions: Sessions) -> AsyncIterator[AsyncSession]:
     """One transaction: commits when the block ends normally, rolls back on error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+async def lock_or_create(
+    session: AsyncSession,
+    model: type[Row],
+    *,
+    key: Mapping[str, Any],
+    new: Mapping[str, Any] | None = None,
+) -> Row:
+    """The row with this primary key, locked until the transaction ends; created first
+    with the values `new` (for NOT NULL columns) if missing. Consumers lock a period's row
+    first, so one period's events are applied one at a time whichever replica reads them."""
+    await session.exec(
+        pg_insert(model)
+        .values({**key, **(new or {})})
+        .on_conflict_do_nothing(index_elements=list(key))
+    )
+    query = select(model).with_for_update().execution_options(populate_existing=True)
+    for name, value in key.items():
+        query = query.where(col(getattr(model, name)) == value)
+    return (await session.exec(query)).one()
+
+
+async def replace_period_rows(
+    session: AsyncSession, *, period_id: str, rows: dict[type[SQLModel], Sequence[SQLModel]]
+) -> None:
+    """Replace every row of these tables for a period with the given ones: a service's
+    copy of a snapshot event (directory-updated replaces the directory whole)."""
+    for model, new in rows.items():
+        await session.exec(delete(model).where(col(model.period_id) == period_id))  # type: ignore[attr-defined]
+        session.add_all(new)
+    await session.flush()
 
 
 class OutboxMessage(SQLModel, table=True):

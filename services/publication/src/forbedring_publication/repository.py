@@ -3,31 +3,21 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from forbedring_chassis.db import lock_or_create, replace_period_rows
 from forbedring_publication.models import DirectoryUnit, Period, RoleRow, UnitResultRow
 
 
 async def lock_period(session: AsyncSession, *, period_id: str) -> Period:
     """The period's row, created if new, locked until the transaction ends: the consumers
     of one period's events apply them one at a time, so completeness is decided once."""
-    await session.exec(
-        pg_insert(Period)
-        .values(period_id=period_id, complete=False)
-        .on_conflict_do_nothing(index_elements=["period_id"])
+    return await lock_or_create(
+        session, Period, key={"period_id": period_id}, new={"complete": False}
     )
-    period = (
-        await session.exec(
-            select(Period)
-            .where(Period.period_id == period_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).one()
-    return period
 
 
 async def get_period(session: AsyncSession, *, period_id: str) -> Period | None:
@@ -135,11 +125,9 @@ async def replace_directory(
     units: Sequence[DirectoryUnit],
     roles: Sequence[RoleRow],
 ) -> None:
-    await session.exec(delete(DirectoryUnit).where(col(DirectoryUnit.period_id) == period_id))
-    await session.exec(delete(RoleRow).where(col(RoleRow.period_id) == period_id))
-    session.add_all(units)
-    session.add_all(roles)
-    await session.flush()
+    await replace_period_rows(
+        session, period_id=period_id, rows={DirectoryUnit: units, RoleRow: roles}
+    )
 
 
 async def directory_units(session: AsyncSession, *, period_id: str) -> dict[str, DirectoryUnit]:
