@@ -1,10 +1,83 @@
+from zoneinfo import ZoneInfo
+
 from fastapi import FastAPI
 
-from forbedring_chassis.runtime import create_service_app
+from forbedring_chassis.auth import (
+    TokenVerifier,
+    build_verifier,
+    development_issuer,
+    development_issuer_router,
+)
+from forbedring_chassis.clock import Clock, SystemClock
+from forbedring_chassis.runtime import Runtime, create_service_app
+from forbedring_chassis.web import Pages, install_pages
+from forbedring_notification import api, pages, scheduled
+from forbedring_notification.consumers import consumers
+from forbedring_notification.relay import MailRelay
+from forbedring_notification.rendering import Renderer
+from forbedring_notification.scheduler import Scheduler
 from forbedring_notification.settings import NotificationSettings
 
 
-def create_app(settings: NotificationSettings | None = None) -> FastAPI:
-    return create_service_app(
-        settings=settings or NotificationSettings(), package="forbedring_notification"
+def renderer_of(settings: NotificationSettings) -> Renderer:
+    return Renderer(
+        public_base_url=settings.public_base_url,
+        sender=settings.mail_from,
+        message_id_domain=settings.message_id_domain,
+        zone=ZoneInfo(settings.time_zone),
     )
+
+
+def create_app(
+    settings: NotificationSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    """The notification service. `clock` and `verifier` are for tests (defaults: the
+    system clock; the configured OIDC issuer, plus the development issuer when enabled)."""
+    settings = settings or NotificationSettings()
+    the_clock: Clock = clock or SystemClock()
+    dev = development_issuer(settings)
+    renderer = renderer_of(settings)
+    rules = scheduled.Rules(
+        zone=ZoneInfo(settings.time_zone),
+        working_hours=(settings.working_hours_start, settings.working_hours_end),
+        reminder_days_before_close=tuple(settings.reminder_days_before_close),
+        digest_daily_days=settings.digest_daily_days,
+    )
+
+    async def run_relay(runtime: Runtime) -> None:
+        await app.state.mail_relay.run()
+
+    async def run_scheduler(runtime: Runtime) -> None:
+        await app.state.scheduler.run()
+
+    app = create_service_app(
+        settings=settings,
+        package="forbedring_notification",
+        routers=[api.router, pages.router, *([development_issuer_router(dev)] if dev else [])],
+        consumes=consumers(the_clock),
+        background=[
+            *([run_relay] if settings.relay_enabled else []),
+            *([run_scheduler] if settings.scheduler_enabled else []),
+        ],
+        clock=the_clock,
+    )
+    runtime: Runtime = app.state.runtime
+    relay = MailRelay(
+        sessions=runtime.sessions, clock=the_clock, renderer=renderer, settings=settings
+    )
+    runtime.extras["mail_relay"] = relay
+    app.state.mail_relay = relay
+    app.state.renderer = renderer
+    app.state.scheduler = Scheduler(
+        sessions=runtime.sessions,
+        clock=the_clock,
+        rules=rules,
+        interval_s=settings.scheduler_interval_s,
+        wake=relay.wake,
+    )
+    app.state.token_verifier = verifier or build_verifier(settings, development=dev)
+    install_pages(app, Pages.for_package("forbedring_notification"))
+    return app

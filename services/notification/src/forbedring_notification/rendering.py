@@ -1,0 +1,184 @@
+"""Emails from template files: for each kind, `templates/mail/<kind>.txt` (plain text) and
+`<kind>.html` (HTML, its stylesheet inlined with css-inline), with every text from
+`mail.toml` in bokmål, nynorsk or English, and one link to the page the email is about.
+
+A message has the headers a proper automated email has: `Auto-Submitted:
+auto-generated` (RFC 3834), `Date`, a `Message-ID` derived from the ledger key (the same
+email always has the same one), and on digests `List-Unsubscribe` with
+`List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058)."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from importlib.resources import files
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import css_inline
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from forbedring_chassis.web.i18n import Catalog, Language, is_language
+from forbedring_notification.domain.kinds import DIGEST_KINDS, Kind, message_id
+
+_PACKAGE: Final = "forbedring_notification"
+NO_VALUE: Final = "\u2013"
+
+LINKS: Final[Mapping[Kind, Callable[[Mapping[str, Any]], str]]] = {
+    Kind.PERIOD_OPENED_LEADER: lambda c: "/survey/participation",
+    Kind.PERIOD_OPENED_EMPLOYEE: lambda c: "/survey/",
+    Kind.REMINDER: lambda c: "/survey/",
+    Kind.PARTICIPATION_DIGEST: lambda c: "/survey/participation",
+    Kind.PERIOD_CLOSED: lambda c: "/survey/participation",
+    Kind.RESULTS_RELEASED: lambda c: f"/publication/periods/{c['period_id']}",
+    Kind.PLAN_PUBLISHED: lambda c: "/actionplan/",
+    Kind.PLAN_DEADLINE: lambda c: "/actionplan/",
+    Kind.MEASURE_DEADLINE: lambda c: "/actionplan/",
+    Kind.MEASURE_ESCALATED: lambda c: "/actionplan/",
+    Kind.MEASURE_DECIDED: lambda c: "/actionplan/",
+}
+"""The one page each kind of email is about (a path behind the proxy)."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    link: str
+    unsubscribe_url: str | None
+
+
+class Renderer:
+    def __init__(
+        self,
+        *,
+        public_base_url: str,
+        sender: str,
+        message_id_domain: str,
+        zone: ZoneInfo,
+    ) -> None:
+        self.public_base_url = public_base_url.rstrip("/")
+        self.sender = sender
+        self.message_id_domain = message_id_domain
+        self.zone = zone
+        self.catalog = Catalog.load(files(_PACKAGE) / "mail.toml")
+        self.environment = Environment(
+            loader=PackageLoader(_PACKAGE, "templates/mail"),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self._inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+    def unsubscribe_url(self, token: str) -> str:
+        return f"{self.public_base_url}/notification/unsubscribe/{token}"
+
+    def render(self, kind: Kind, language: str, context: Mapping[str, Any]) -> Rendered:
+        lang: Language = language if is_language(language) else "nb"
+        link = self.public_base_url + LINKS[kind](context)
+        token = context.get("unsubscribe_token")
+        unsubscribe = self.unsubscribe_url(token) if kind in DIGEST_KINDS and token else None
+
+        def t(key: str, /, **params: object) -> str:
+            return self.catalog.text(key, lang, **params)
+
+        def has(key: str) -> bool:
+            return key in self.catalog.messages
+
+        values = {
+            **context,
+            "lang": lang,
+            "t": t,
+            "has": has,
+            "link": link,
+            "unsubscribe_url": unsubscribe,
+            "date": lambda v: self.date(v, lang),
+            "moment": lambda v: self.moment(v, lang),
+            "percent": lambda v: self.percent(v, lang),
+        }
+        subject = t(f"mail.{kind.value}.subject", **_subject_params(context))
+        text = self.environment.get_template(f"{kind.value}.txt").render(values)
+        html = self.environment.get_template(f"{kind.value}.html").render(
+            {**values, "subject": subject}
+        )
+        return Rendered(subject, text, self._inliner.inline(html), link, unsubscribe)
+
+    def message(
+        self,
+        *,
+        key: str,
+        kind: Kind,
+        email: str,
+        name: str,
+        language: str,
+        context: Mapping[str, Any],
+        now: datetime,
+    ) -> tuple[Rendered, EmailMessage]:
+        rendered = self.render(kind, language, context)
+        message = EmailMessage(policy=SMTP)
+        sender_name, sender_address = parseaddr(self.sender)
+        message["From"] = _address(sender_name, sender_address)
+        message["To"] = _address(name, email)
+        message["Subject"] = rendered.subject
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = message_id(key, self.message_id_domain)
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Auto-Response-Suppress"] = "All"
+        message["Content-Language"] = language
+        if rendered.unsubscribe_url is not None:
+            message["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.set_content(rendered.text)
+        message.add_alternative(rendered.html, subtype="html")
+        return rendered, message
+
+    # --- formats ------------------------------------------------------------------------
+
+    def date(self, value: str | None, language: Language) -> str:
+        if not value:
+            return NO_VALUE
+        if "T" in value:
+            day = datetime.fromisoformat(value).astimezone(self.zone).date()
+        else:
+            day = date.fromisoformat(value)
+        if language == "en":
+            return f"{day.day} {day.strftime('%B')} {day.year}"
+        return day.strftime("%d.%m.%Y")
+
+    def moment(self, value: str | None, language: Language) -> str:
+        if not value:
+            return NO_VALUE
+        local = datetime.fromisoformat(value).astimezone(self.zone)
+        if language == "en":
+            return f"{self.date(value, language)}, {local:%H:%M}"
+        return f"{local:%d.%m.%Y} kl. {local:%H:%M}"
+
+    @staticmethod
+    def percent(value: int | None, language: Language) -> str:
+        if value is None:
+            return NO_VALUE
+        return f"{value}%" if language == "en" else f"{value} %"
+
+
+def _address(name: str, email: str) -> Address:
+    local, _, domain = email.rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def _subject_params(context: Mapping[str, Any]) -> dict[str, object]:
+    names = (
+        "period_name",
+        "unit_name",
+        "to_unit_name",
+        "title",
+        "stage",
+        "number",
+        "measure_title",
+    )
+    return {name: context[name] for name in names if name in context}

@@ -1,0 +1,179 @@
+"""The notification service on the real broker and PostgreSQL, in this process, on topics
+private to each test, sending to a real SMTP server the test starts (aiosmtpd). Events are
+produced to the broker the way the other services send them (the contracts' envelope)."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_chassis.clock import SettableClock
+from forbedring_chassis.testing import Databases, Infrastructure, uncommitted, unique_name
+from forbedring_contracts import envelope
+from forbedring_contracts.events import Event
+from forbedring_notification.app import create_app
+from forbedring_notification.consumers import CONSUMED_TOPICS
+from forbedring_notification.relay import MailRelay
+from forbedring_notification.scheduler import Scheduler
+from forbedring_notification.settings import NotificationSettings
+from services.notification.tests.org import OPENS_AT
+from services.notification.tests.smtp import SmtpServer
+
+ISSUER = DevelopmentIssuer(issuer="https://issuer.test", audience="forbedring")
+HR_ADMIN = "HR"
+
+
+def token(person_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {ISSUER.issue(person_id)}"}
+
+
+@dataclass
+class Notification:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: NotificationSettings
+    clock: SettableClock
+    infrastructure: Infrastructure
+
+    @property
+    def scheduler(self) -> Scheduler:
+        scheduler: Scheduler = self.app.state.scheduler
+        return scheduler
+
+    @property
+    def relay(self) -> MailRelay:
+        relay: MailRelay = self.app.state.mail_relay
+        return relay
+
+    async def deliveries(self, **filters: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        while True:
+            reply = await self.client.get(
+                "/api/v1/deliveries",
+                params={**filters, "limit": 1000, "offset": len(found)},
+                headers=token(HR_ADMIN),
+            )
+            assert reply.status_code == 200, reply.text
+            page = reply.json()["deliveries"]
+            found += page
+            if len(page) < 1000:
+                return found
+
+    async def counts(self) -> dict[str, int]:
+        reply = await self.client.get(
+            "/api/v1/deliveries", params={"limit": 1}, headers=token(HR_ADMIN)
+        )
+        assert reply.status_code == 200, reply.text
+        counts: dict[str, int] = reply.json()["counts"]
+        return counts
+
+    async def consumed(self, *, timeout: float = 60.0) -> None:
+        """Every event on every topic it reads has been applied and its offset committed
+        (the commit follows the database's): what it will write for them is written."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        servers = self.infrastructure.kafka_bootstrap_servers
+        prefix = self.settings.kafka_topic_prefix
+        while True:
+            left = [
+                await uncommitted(servers, self.settings.group_id, prefix + topic)
+                for topic in CONSUMED_TOPICS
+            ]
+            if not any(left):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"not consumed within {timeout}s: {left}")
+            await asyncio.sleep(0.1)
+
+    async def settled(self, *, timeout: float = 60.0) -> dict[str, int]:
+        """Consumed, and nothing left to send (no row pending or being sent)."""
+        await self.consumed(timeout=timeout)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            counts = await self.counts()
+            if not counts.get("pending") and not counts.get("sending"):
+                return counts
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"still sending after {timeout}s: {counts}")
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def smtp() -> Any:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def notification(
+    infrastructure: Infrastructure, private_topic_prefix: str, databases: Databases
+) -> Callable[..., Any]:
+    """`async with notification(smtp_port=…) as running`: the service in this process,
+    with a settable clock (at the period's opening unless given) and its scheduler run
+    only by `tick()`. A fresh database and consumer group unless given."""
+
+    @asynccontextmanager
+    async def start(
+        *,
+        smtp_port: int,
+        database_url: str | None = None,
+        consumer_group: str | None = None,
+        clock: SettableClock | None = None,
+        **extra: Any,
+    ) -> AsyncIterator[Notification]:
+        settings = NotificationSettings(
+            database_url=database_url or await databases.create("notification"),
+            **infrastructure.connections(private_topic_prefix),
+            consumer_group=consumer_group or unique_name("notification"),
+            smtp_port=smtp_port,
+            scheduler_enabled=False,
+            relay_poll_interval_s=0.1,
+            send_rate_per_s=0,
+            retry_base_s=0.2,
+            retry_max_s=1.0,
+            public_base_url="https://forbedring.test",
+            hr_admins=[HR_ADMIN],
+            **extra,
+        )
+        the_clock = clock or SettableClock(OPENS_AT)
+        verifier = TokenVerifier(issuers={ISSUER.issuer: ISSUER.keys()}, audience="forbedring")
+        app = create_app(settings, clock=the_clock, verifier=verifier)
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://notif") as client:
+                yield Notification(app, client, settings, the_clock, infrastructure)
+
+    return start
+
+
+@pytest.fixture
+async def produce(
+    infrastructure: Infrastructure, private_topic_prefix: str
+) -> AsyncIterator[Callable[[Sequence[Event]], Any]]:
+    """Send events to the real broker exactly as a producing service would."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_idempotence=True
+    )
+    await producer.start()
+
+    async def send(events: Sequence[Event]) -> None:
+        for event in events:
+            record = envelope.encode(event)
+            await producer.send_and_wait(
+                private_topic_prefix + record.topic,
+                record.value,
+                key=record.key,
+                headers=record.headers,
+                timestamp_ms=record.timestamp_ms,
+            )
+
+    yield send
+    await producer.stop()
