@@ -1,10 +1,56 @@
 from fastapi import FastAPI
 
+from forbedring_actionplan import pages
+from forbedring_actionplan.api import router
+from forbedring_actionplan.consumers import consumers
+from forbedring_actionplan.scheduler import Scheduler
 from forbedring_actionplan.settings import ActionplanSettings
-from forbedring_chassis.runtime import create_service_app
+from forbedring_actionplan.suggestions import Suggestions
+from forbedring_chassis.auth import (
+    TokenVerifier,
+    build_verifier,
+    development_issuer,
+    development_issuer_router,
+)
+from forbedring_chassis.clock import Clock, SystemClock
+from forbedring_chassis.runtime import Runtime, create_service_app
+from forbedring_chassis.web import Pages, install_pages
 
 
-def create_app(settings: ActionplanSettings | None = None) -> FastAPI:
-    return create_service_app(
-        settings=settings or ActionplanSettings(), package="forbedring_actionplan"
+def create_app(
+    settings: ActionplanSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    """The actionplan service. `clock` and `verifier` are for tests (defaults: the system
+    clock; the configured OIDC issuer, plus the development issuer when enabled)."""
+    settings = settings or ActionplanSettings()
+    the_clock: Clock = clock or SystemClock()
+    dev = development_issuer(settings)
+
+    async def run_scheduler(runtime: Runtime) -> None:
+        await scheduler_of(runtime).run()
+
+    def scheduler_of(runtime: Runtime) -> Scheduler:
+        return Scheduler(
+            sessions=runtime.sessions,
+            clock=runtime.clock,
+            interval_s=settings.scheduler_interval_s,
+            wake=runtime.relay.wake,
+        )
+
+    app = create_service_app(
+        settings=settings,
+        package="forbedring_actionplan",
+        routers=[router, pages.router, *([development_issuer_router(dev)] if dev else [])],
+        consumes=consumers(lambda: runtime.clock),
+        background=[run_scheduler] if settings.scheduler_enabled else [],
+        clock=the_clock,
     )
+    runtime: Runtime = app.state.runtime
+    app.state.scheduler = scheduler_of(runtime)
+    app.state.suggestions = Suggestions.load()
+    app.state.token_verifier = verifier or build_verifier(settings, development=dev)
+    install_pages(app, Pages.for_package("forbedring_actionplan"))
+    return app

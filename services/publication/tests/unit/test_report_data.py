@@ -3,7 +3,7 @@
 import json
 import re
 
-from forbedring_contracts import examples
+from forbedring_contracts import examples, scoring
 from forbedring_contracts.events import (
     Indicator,
     PublishedUnitResults,
@@ -87,12 +87,12 @@ def _scale(item_id: str, mean: float | None, agree: float | None) -> ScaleItemRe
 
 
 def test_follow_up_flags_follow_seed_002() -> None:
-    assert report.needs_follow_up(_scale("a", 80.0, 59.9), reverse_scored=False)
-    assert report.needs_follow_up(_scale("b", 74.9, 90.0), reverse_scored=False)
-    assert not report.needs_follow_up(_scale("c", 75.0, 60.0), reverse_scored=False)
+    assert scoring.needs_follow_up(_scale("a", 80.0, 59.9), reverse_scored=False)
+    assert scoring.needs_follow_up(_scale("b", 74.9, 90.0), reverse_scored=False)
+    assert not scoring.needs_follow_up(_scale("c", 75.0, 60.0), reverse_scored=False)
     # Agreeing with a reverse-scored item is unfavourable: only its flipped mean counts.
-    assert not report.needs_follow_up(_scale("d", 80.0, 10.0), reverse_scored=True)
-    assert not report.needs_follow_up(_scale("e", None, None), reverse_scored=False)
+    assert not scoring.needs_follow_up(_scale("d", 80.0, 10.0), reverse_scored=True)
+    assert not scoring.needs_follow_up(_scale("e", None, None), reverse_scored=False)
 
 
 def test_strengths_are_the_best_unflagged_items_best_first() -> None:
@@ -104,7 +104,7 @@ def test_strengths_are_the_best_unflagged_items_best_first() -> None:
         _scale("v", 85.0, 95.0),
         _scale("n", None, None),
     ]
-    assert report.strengths(items, flagged={"w"}) == ["y", "x", "z"]
+    assert scoring.strengths(items, flagged={"w"}) == ["y", "x", "z"]
 
 
 def test_comparisons_only_with_published_units() -> None:

@@ -21,6 +21,7 @@ from forbedring_contracts.events import (
     SuppressedUnitResults,
     UnitResults,
 )
+from forbedring_contracts.scoring import follow_up_items, strengths
 from forbedring_publication.domain import roll_up as roll_up_rules
 from forbedring_publication.schemas import (
     Comparison,
@@ -108,32 +109,6 @@ ROLL_UP_COMPARISON = {
     "nn": "Samla for dei publiserte undereiningane av {unit}",
     "en": "Roll-up of {unit}'s published sub-units",
 }
-
-
-# Seed 002: an item needs following up when fewer than 60 % agree or its mean is under 75.
-FOLLOW_UP_AGREE_BELOW = 60.0
-FOLLOW_UP_MEAN_BELOW = 75.0
-STRENGTHS = 3
-"""How many of the best-scoring items the report names as "what works"."""
-
-
-def needs_follow_up(item: ScaleItemResult, *, reverse_scored: bool) -> bool:
-    """For a reverse-scored item agreeing is unfavourable, so only its (flipped) mean
-    counts; the agreement rule applies to the others."""
-    low_mean = item.mean is not None and item.mean < FOLLOW_UP_MEAN_BELOW
-    low_agree = (
-        not reverse_scored
-        and item.percent_agree is not None
-        and item.percent_agree < FOLLOW_UP_AGREE_BELOW
-    )
-    return low_mean or low_agree
-
-
-def strengths(items: Sequence[ScaleItemResult], flagged: set[str]) -> list[str]:
-    """The best-scoring items that need no follow-up, best first (ties by id)."""
-    scored = [i for i in items if i.mean is not None and i.item_id not in flagged]
-    scored.sort(key=lambda i: (-(i.mean or 0.0), i.item_id))
-    return [i.item_id for i in scored[:STRENGTHS]]
 
 
 def parse(value: bytes) -> Results:
@@ -301,7 +276,7 @@ def results_view(
     in the language, with the items to follow up and the strengths."""
     reverse = texts.reverse_scored or frozenset()
     scale = [i for i in items if isinstance(i, ScaleItemResult)]
-    flagged = {i.item_id for i in scale if needs_follow_up(i, reverse_scored=i.item_id in reverse)}
+    flagged = set(follow_up_items(scale, reverse_scored=reverse))
     return ResultsView(
         respondents=respondents,
         eligible=eligible,

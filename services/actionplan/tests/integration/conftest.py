@@ -1,0 +1,170 @@
+"""The actionplan service on the real broker, PostgreSQL and Redis, in this process; the
+other services' events are produced to the broker the way they send them, and tokens are
+signed by a test issuer. A test waits for what it needs (its plans, an empty outbox), it
+never sleeps."""
+
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from forbedring_actionplan.app import create_app
+from forbedring_actionplan.scheduler import Scheduler
+from forbedring_actionplan.settings import ActionplanSettings
+from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_chassis.clock import SettableClock
+from forbedring_chassis.testing import Databases, Infrastructure, eventually, plain_url, unique_name
+from forbedring_contracts import envelope
+from forbedring_contracts.events import Event
+from services.actionplan.tests.org import PEOPLE, RELEASED_AT
+
+ISSUER = DevelopmentIssuer(issuer="https://issuer.test", audience="forbedring")
+ROLES = ("anonymous", *PEOPLE)
+
+
+def token(role: str) -> dict[str, str]:
+    if role == "anonymous":
+        return {}
+    return {"Authorization": f"Bearer {ISSUER.issue(PEOPLE[role])}"}
+
+
+@dataclass
+class Actionplan:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: ActionplanSettings
+    clock: SettableClock
+
+    @property
+    def scheduler(self) -> Scheduler:
+        scheduler: Scheduler = self.app.state.scheduler
+        return scheduler
+
+    async def get(self, path: str, role: str) -> httpx.Response:
+        return await self.client.get(path, headers=token(role))
+
+    async def send(
+        self, method: str, path: str, role: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        return await self.client.request(method, path, headers=token(role), json=body)
+
+    async def plan(self, period_id: str, unit_id: str, role: str = "leader") -> dict[str, Any]:
+        reply = await self.get(f"/api/v1/periods/{period_id}/units/{unit_id}/plan?lang=en", role)
+        assert reply.status_code == 200, reply.text
+        body: dict[str, Any] = reply.json()
+        return body
+
+    async def wait_for_plans(self, period_id: str) -> None:
+        async def opened() -> bool:
+            reply = await self.get(f"/api/v1/periods/{period_id}/units/HF/plan", "hr_admin")
+            return reply.status_code == 200
+
+        await eventually(opened, timeout=60)
+
+    async def outbox_empty(self) -> None:
+        """Every staged event has been published (the relay deletes a row once sent)."""
+
+        async def empty() -> bool:
+            connection = await asyncpg.connect(plain_url(self.settings.database_url))
+            try:
+                return int(await connection.fetchval("SELECT count(*) FROM outbox")) == 0
+            finally:
+                await connection.close()
+
+        await eventually(empty, timeout=60)
+
+
+@pytest.fixture
+async def actionplan(
+    infrastructure: Infrastructure, topic_prefix: str, databases: Databases
+) -> Callable[..., Any]:
+    """`async with actionplan() as running`: the service in this process with a settable
+    clock; the scheduler runs only when a test calls `tick()`."""
+
+    @asynccontextmanager
+    async def start(
+        *, database_url: str | None = None, clock: SettableClock | None = None, **extra: Any
+    ) -> AsyncIterator[Actionplan]:
+        settings = ActionplanSettings(
+            database_url=database_url or await databases.create("actionplan"),
+            **infrastructure.connections(topic_prefix),
+            consumer_group=unique_name("actionplan"),
+            scheduler_enabled=False,
+            outbox_poll_interval_s=0.05,
+            **extra,
+        )
+        the_clock = clock or SettableClock(RELEASED_AT + timedelta(hours=1))
+        verifier = TokenVerifier(issuers={ISSUER.issuer: ISSUER.keys()}, audience="forbedring")
+        app = create_app(settings, clock=the_clock, verifier=verifier)
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ap") as client:
+                yield Actionplan(app, client, settings, the_clock)
+
+    return start
+
+
+@pytest.fixture
+async def produce(
+    infrastructure: Infrastructure, topic_prefix: str
+) -> AsyncIterator[Callable[[Sequence[Event]], Any]]:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_idempotence=True
+    )
+    await producer.start()
+
+    async def send(events: Sequence[Event]) -> None:
+        for event in events:
+            record = envelope.encode(event)
+            await producer.send_and_wait(
+                topic_prefix + record.topic,
+                record.value,
+                key=record.key,
+                headers=record.headers,
+                timestamp_ms=record.timestamp_ms,
+            )
+
+    yield send
+    await producer.stop()
+
+
+async def published(
+    infrastructure: Infrastructure, prefix: str, topic: str, period_id: str
+) -> list[dict[str, Any]]:
+    """Every body on `topic` for `period_id`, read to the topic's end offsets (call after
+    `outbox_empty`: everything staged is on the broker by then)."""
+    name = prefix + topic
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_auto_commit=False
+    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([name])
+    finally:
+        await admin.close()
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        partitions = [TopicPartition(name, p["partition"]) for p in described["partitions"]]
+        assert partitions, f"no partitions for {name}"
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            while await consumer.position(tp) < ends[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                found.extend(json.loads(record.value) for record in batch.get(tp, []))
+    finally:
+        await consumer.stop()
+    return [body for body in found if body.get("period_id") == period_id]

@@ -1,0 +1,265 @@
+"""The test organisation, its period's events and the results a test knows: who is who,
+and the true figures of the hidden units, which no plan response or event may show."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from forbedring_chassis.testing import unique_name
+from forbedring_contracts.events import (
+    DirectoryUpdated,
+    Event,
+    Factor,
+    FactorResult,
+    Item,
+    Membership,
+    PeriodOpened,
+    PublishedUnitResults,
+    Questionnaire,
+    ResultsFinalized,
+    ResultsReleased,
+    RoleAssignment,
+    ScaleDistribution,
+    ScaleItemResult,
+    SubUnitsRollUp,
+    SuppressedUnitResults,
+    Texts,
+    UnitInScope,
+    results_checksum,
+)
+
+RELEASED_AT = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+PLAN_DEADLINE = date(2027, 6, 30)
+
+# "employee" works in S-PUB; "elsewhere" works in S-SMALL; "leader_above" leads K.
+PEOPLE = {
+    "employee": "E-EMP",
+    "elsewhere": "E-OTHER",
+    "leader": "E-LEAD",
+    "leader_above": "E-KLEAD",
+    "top_leader": "E-TOP",
+    "representative": "E-SAFE",
+    "union_rep": "E-UNION",
+    "hr_admin": "E-HR",
+    "k2_leader": "E-K2LEAD",
+}
+
+# The figures the hidden units' plans are suggested from (K2's roll-up; K, S-SMALL's
+# nearest published ancestor): a plan shows which items, never a number.
+HIDDEN_FIGURES = ("61.37", "43.21", "68.91", "52.47")
+
+
+def _texts(text: str) -> Texts:
+    return Texts(nb=f"{text} (nb)", nn=f"{text} (nn)", en=text)
+
+
+QUESTIONNAIRE = Questionnaire(
+    factors=(
+        Factor(factor_id="safety_climate", name=_texts("Safety climate")),
+        Factor(factor_id="working_conditions", name=_texts("Working conditions")),
+    ),
+    items=(
+        Item(
+            item_id="sc1",
+            kind="scale",
+            factor_id="safety_climate",
+            reverse_scored=False,
+            sensitive=False,
+            text=_texts("I would feel safe being treated here"),
+        ),
+        Item(
+            item_id="sc2",
+            kind="scale",
+            factor_id="safety_climate",
+            reverse_scored=False,
+            sensitive=False,
+            text=_texts("Errors are handled appropriately"),
+        ),
+        Item(
+            item_id="wc1",
+            kind="scale",
+            factor_id="working_conditions",
+            reverse_scored=True,
+            sensitive=False,
+            text=_texts("I have too much to do"),
+        ),
+        Item(
+            item_id="wc2",
+            kind="scale",
+            factor_id="working_conditions",
+            reverse_scored=False,
+            sensitive=False,
+            text=_texts("I can take my breaks"),
+        ),
+    ),
+)
+
+
+def scale(item_id: str, mean: float, agree: float, n: int = 10) -> ScaleItemResult:
+    return ScaleItemResult(
+        kind="scale",
+        item_id=item_id,
+        distribution=ScaleDistribution(
+            strongly_disagree=1, disagree=1, neither=1, agree=n - 4, strongly_agree=1, dont_know=0
+        ),
+        valid=n,
+        mean=mean,
+        percent_agree=agree,
+    )
+
+
+def published(
+    period_id: str, unit_id: str, items: tuple[ScaleItemResult, ...], n: int
+) -> PublishedUnitResults:
+    return PublishedUnitResults(
+        published=True,
+        period_id=period_id,
+        unit_id=unit_id,
+        respondents=n,
+        eligible=n + 3,
+        factors=(
+            FactorResult(factor_id="safety_climate", scored=n, mean=70.0, percent_positive=50.0),
+        ),
+        items=items,
+        withheld_items=(),
+        withheld_items_included_in=None,
+        indicators=(),
+    )
+
+
+@dataclass
+class Org:
+    """HF > K > S-PUB (published: sc1 and wc1 to follow up, sc2 and wc2 what works),
+    S-SMALL (hidden, no roll-up: gets K's focus areas); HF > K2 (hidden, with the roll-up
+    of A-PUB, B-PUB: sc2 to follow up) > A-PUB, B-PUB."""
+
+    period_id: str
+    opened: PeriodOpened
+    directory: DirectoryUpdated
+    results: list[PublishedUnitResults | SuppressedUnitResults]
+    finalized: ResultsFinalized
+    stage_1: ResultsReleased
+    stage_2: ResultsReleased
+    extra: list[Event] = field(default_factory=list)
+
+    def events(self) -> list[Event]:
+        return [self.opened, self.directory, *self.results, self.finalized, self.stage_1]
+
+
+def an_org(*, opens_at: datetime = RELEASED_AT - timedelta(weeks=8)) -> Org:
+    period_id = unique_name("period")
+    units = (
+        UnitInScope(unit_id="HF", parent_id=None, name="Helse Test HF", level="1", eligible=2),
+        UnitInScope(unit_id="K", parent_id="HF", name="Klinikk", level="2", eligible=1),
+        UnitInScope(unit_id="S-PUB", parent_id="K", name="Sengepost stor", level="3", eligible=24),
+        UnitInScope(unit_id="S-SMALL", parent_id="K", name="Liten post", level="3", eligible=4),
+        UnitInScope(unit_id="K2", parent_id="HF", name="Rehabilitering", level="2", eligible=1),
+        UnitInScope(unit_id="A-PUB", parent_id="K2", name="Sengepost A", level="3", eligible=12),
+        UnitInScope(unit_id="B-PUB", parent_id="K2", name="Sengepost B", level="3", eligible=12),
+    )
+    opened = PeriodOpened(
+        period_id=period_id,
+        organisation_id="test",
+        name="ForBedring 2027",
+        opens_at=opens_at,
+        closes_at=opens_at + timedelta(weeks=4),
+        questionnaire_version="t.1",
+        questionnaire=QUESTIONNAIRE,
+        k=5,
+        sensitive_k=10,
+        stage_1_delay=timedelta(0),
+        stage_2_delay=timedelta(days=7),
+        plan_deadline=PLAN_DEADLINE,
+        units=units,
+    )
+
+    def role(person: str, unit: str, kind: str) -> RoleAssignment:
+        return RoleAssignment(
+            person_id=PEOPLE[person],
+            unit_id=unit,
+            role=kind,  # type: ignore[arg-type]
+            name=f"Person {person}",
+            email=f"{person.replace('_', '.')}@example.org",
+            language="nb",
+        )
+
+    def member(person: str, unit: str) -> Membership:
+        return Membership(
+            person_id=PEOPLE[person],
+            unit_id=unit,
+            name=f"Person {person}",
+            email=f"{person.replace('_', '.')}@example.org",
+            language="nb",
+        )
+
+    directory = DirectoryUpdated(
+        period_id=period_id,
+        units=tuple(units),
+        roles=(
+            role("top_leader", "HF", "leader"),
+            role("leader_above", "K", "leader"),
+            role("leader", "S-PUB", "leader"),
+            role("representative", "S-PUB", "safety_rep"),
+            role("union_rep", "S-PUB", "union_rep"),
+            role("hr_admin", "HF", "hr_admin"),
+            role("k2_leader", "K2", "leader"),
+        ),
+        members=(
+            member("employee", "S-PUB"),
+            member("leader", "S-PUB"),
+            member("elsewhere", "S-SMALL"),
+        ),
+    )
+    good = (scale("sc2", 85.0, 90.0), scale("wc2", 80.0, 85.0))
+    results: list[PublishedUnitResults | SuppressedUnitResults] = [
+        published(period_id, "HF", (scale("sc1", 80.0, 80.0), scale("sc2", 60.0, 50.0)), 60),
+        published(period_id, "K", (scale("sc1", 68.91, 52.47), scale("sc2", 90.0, 95.0)), 30),
+        published(
+            period_id, "S-PUB", (scale("sc1", 65.0, 50.0), scale("wc1", 70.0, 20.0), *good), 24
+        ),
+        SuppressedUnitResults(
+            published=False,
+            period_id=period_id,
+            unit_id="S-SMALL",
+            reason="too_few_respondents",
+            included_in="K",
+        ),
+        SuppressedUnitResults(
+            published=False,
+            period_id=period_id,
+            unit_id="K2",
+            reason="direct_answers_too_few",
+            included_in="HF",
+            roll_up=SubUnitsRollUp(
+                sub_units=("A-PUB", "B-PUB"),
+                respondents=20,
+                unit_respondents=21,
+                eligible=24,
+                factors=(),
+                items=(scale("sc1", 90.0, 90.0, 20), scale("sc2", 61.37, 43.21, 20)),
+                withheld_items=(),
+            ),
+        ),
+        published(period_id, "A-PUB", (scale("sc1", 90.0, 90.0), scale("sc2", 60.0, 40.0)), 10),
+        published(period_id, "B-PUB", (scale("sc1", 90.0, 90.0), scale("sc2", 65.0, 50.0)), 10),
+    ]
+    finalized = ResultsFinalized(
+        period_id=period_id,
+        unit_count=len(results),
+        published_count=sum(r.published for r in results),
+        checksum=results_checksum([(r.unit_id, r.model_dump_json().encode()) for r in results]),
+        finalized_at=RELEASED_AT - timedelta(days=1),
+        suppression_method="optimal_v2",
+    )
+    stage_1 = ResultsReleased(
+        period_id=period_id,
+        stage=1,
+        audience=("leader", "safety_rep", "union_rep", "hr_admin"),
+        released_at=RELEASED_AT,
+    )
+    stage_2 = ResultsReleased(
+        period_id=period_id,
+        stage=2,
+        audience=("leader", "safety_rep", "union_rep", "hr_admin", "employee"),
+        released_at=RELEASED_AT + timedelta(days=7),
+    )
+    return Org(period_id, opened, directory, results, finalized, stage_1, stage_2)
