@@ -72,6 +72,9 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     # such as pytest's log capture, stay.
     root.handlers[:] = [h for h in root.handlers if h.name != _HANDLER_NAME] + [handler]
     root.setLevel(logging.WARNING)
+    # At DEBUG the Kafka client logs every record it sends, payload and all: a whole
+    # directory of names and addresses. Never below INFO, whatever the root level.
+    logging.getLogger("aiokafka").setLevel(logging.INFO)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

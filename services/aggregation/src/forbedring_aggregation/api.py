@@ -64,10 +64,4 @@ async def snapshot_status(period_id: str, session: SessionDep) -> SnapshotStatus
     found = await live_state.snapshot_status(session, period_id=period_id)
     if found is None:
         raise NotFinalYet(f"period {period_id} has no final snapshot yet")
-    return SnapshotStatus(
-        period_id=found.period_id,
-        unit_count=found.unit_count,
-        published_count=found.published_count,
-        checksum=found.checksum,
-        finalized_at=found.finalized_at,
-    )
+    return SnapshotStatus.model_validate(found, from_attributes=True)

@@ -86,15 +86,7 @@ class SnapshotStatus(BaseModel):
 
 
 def unit_state_of(period_id: str, k: int, state: live_state.UnitState) -> UnitLiveState:
-    return UnitLiveState(
-        period_id=period_id,
-        unit_id=state.unit_id,
-        respondents=state.respondents,
-        direct_respondents=state.direct_respondents,
-        eligible=state.eligible,
-        k=k,
-        reached_k=state.reached_k,
-    )
+    return UnitLiveState(period_id=period_id, k=k, **dataclasses.asdict(state))
 
 
 def preview_of(state: live_state.PeriodState) -> SuppressionPreview:

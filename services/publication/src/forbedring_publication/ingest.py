@@ -188,10 +188,4 @@ def _schedule(
 
 
 def _unit(period_id: str, unit: Unit) -> DirectoryUnit:
-    return DirectoryUnit(
-        period_id=period_id,
-        unit_id=unit.unit_id,
-        parent_id=unit.parent_id,
-        name=unit.name,
-        level=unit.level,
-    )
+    return DirectoryUnit(period_id=period_id, **unit.model_dump())

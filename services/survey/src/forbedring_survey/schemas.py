@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
 from forbedring_survey.domain.questionnaire import Questionnaire
 from forbedring_survey.models import Invitation, Period, PeriodFields
@@ -54,7 +54,9 @@ class PeriodClosedPublic(BaseModel):
 
 
 class InvitationPublic(BaseModel):
-    invitation_id: UUID
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    invitation_id: UUID = Field(validation_alias=AliasChoices("invitation_id", "id"))
     period_id: str
     period_name: str
     unit_id: str
@@ -65,16 +67,7 @@ class InvitationPublic(BaseModel):
 
     @classmethod
     def of(cls, invitation: Invitation) -> "InvitationPublic":
-        return cls(
-            invitation_id=invitation.id,
-            period_id=invitation.period_id,
-            period_name=invitation.period_name,
-            unit_id=invitation.unit_id,
-            unit_name=invitation.unit_name,
-            answered=invitation.answered,
-            questionnaire_version=invitation.questionnaire_version,
-            closes_at=invitation.closes_at,
-        )
+        return cls.model_validate(invitation)
 
 
 class SubmissionCreate(BaseModel):
