@@ -326,9 +326,10 @@ def create_service_app(
         configure_logging(
             service=settings.service_name, level=settings.log_level, json=settings.log_json
         )
-        await asyncio.to_thread(
-            upgrade_to_head, database_url=settings.database_url, package=package
-        )
+        if settings.migrate_at_start:
+            await asyncio.to_thread(
+                upgrade_to_head, database_url=settings.database_url, package=package
+            )
         for batch_consumer in batch_consumers:
             await batch_consumer.start()
         await broker.start()

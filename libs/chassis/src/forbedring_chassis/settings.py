@@ -39,6 +39,11 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     outbox_poll_interval_s: float = Field(default=0.05, gt=0)
     shutdown_grace_s: float = Field(default=10.0, ge=0)
+    migrate_at_start: bool = Field(
+        default=True,
+        description="Run the database migrations when the service starts; off where one "
+        "job runs them first (`python -m forbedring_chassis.migrate <service>`)",
+    )
     consumer_retry_backoff_s: float = Field(default=0.5, ge=0)
     consumer_max_attempts: int = Field(
         default=5, ge=1, description="attempts before a failing (non-outage) event is dead-lettered"
