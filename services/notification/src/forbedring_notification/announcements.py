@@ -5,6 +5,7 @@ The recipients of actionplan's events are named by person id in the event itself
 addresses come from the service's copy of the directory. A person with no known address
 gets a failed row (visible to HR), never a silent drop."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,30 +20,47 @@ from forbedring_notification import ledger, repository
 from forbedring_notification.domain.kinds import Kind
 from forbedring_notification.domain.recipients import plan_audience, release_audience
 from forbedring_notification.ledger import Letter, iso
+from forbedring_notification.models import Period
 
 
 async def results_released(session: AsyncSession, *, event: ResultsReleased, now: datetime) -> None:
-    """Stage 1 to the roles of the audience, stage 2 to every employee: a link, no figure."""
+    """Stage 1 to the roles of the audience, stage 2 to every employee: a link, no figure.
+    The stage is kept with the period, so a directory read after it still reaches them."""
     period = await repository.lock_period(session, period_id=event.period_id)
-    directory = await repository.directory(session, period_id=event.period_id)
+    stage = {"stage": event.stage, "audience": list(event.audience)}
+    if stage not in period.released:
+        period.released = [*period.released, stage]
+        session.add(period)
+    await announce_release(session, period, stage=event.stage, audience=event.audience, now=now)
+
+
+async def announce_release(
+    session: AsyncSession,
+    period: Period,
+    *,
+    stage: int,
+    audience: Sequence[str],
+    now: datetime,
+) -> None:
+    directory = await repository.directory(session, period_id=period.period_id)
     context = {
-        "period_id": event.period_id,
-        "period_name": period.name or event.period_id,
-        "stage": event.stage,
+        "period_id": period.period_id,
+        "period_name": period.name or period.period_id,
+        "stage": stage,
         "plan_deadline": iso(period.plan_deadline),
     }
     letters = [
         Letter(
             kind=Kind.RESULTS_RELEASED,
-            fact=f"release:{event.period_id}:{event.stage}",
+            fact=f"release:{period.period_id}:{stage}",
             person_id=person_id,
-            reason=f"results-released stage {event.stage}: you may read the results",
+            reason=f"results-released stage {stage}: you may read the results",
             context=context,
         )
-        for person_id in release_audience(directory, stage=event.stage, audience=event.audience)
+        for person_id in release_audience(directory, stage=stage, audience=audience)
     ]
     await ledger.write(
-        session, letters, people=directory.people, period_id=event.period_id, now=now
+        session, letters, people=directory.people, period_id=period.period_id, now=now
     )
 
 

@@ -37,6 +37,10 @@ CONSUMED_TOPICS = (
 their schemas to show it); response-submitted and the results are not among them."""
 
 
+def _precedence(event: Any) -> int:
+    return 0 if isinstance(event, DirectoryUpdated | PeriodOpened) else 1
+
+
 def consumers(clock: Clock) -> list[ConsumesBatches]:
     async def apply(session: AsyncSession, events: Sequence[Any]) -> None:
         # Lock the batch's periods in one order first: replicas never wait on each other
@@ -44,7 +48,9 @@ def consumers(clock: Clock) -> list[ConsumesBatches]:
         for period_id in sorted({event.period_id for event in events}):
             await repository.lock_period(session, period_id=period_id)
         now = clock.now()
-        for event in events:
+        # The directory and the period's facts first: events of different topics come in
+        # no order between them anyway, and the rest is addressed through them.
+        for event in sorted(events, key=_precedence):
             if isinstance(event, DirectoryUpdated):
                 await ingest.directory_updated(session, event=event, now=now)
             elif isinstance(event, PeriodOpened):

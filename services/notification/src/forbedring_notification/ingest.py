@@ -17,7 +17,7 @@ from forbedring_contracts.events import (
     PeriodOpened,
     RoleAssignment,
 )
-from forbedring_notification import ledger, repository
+from forbedring_notification import announcements, ledger, repository
 from forbedring_notification.domain.kinds import Kind
 from forbedring_notification.domain.participation import Tree
 from forbedring_notification.ledger import Letter, iso
@@ -58,7 +58,14 @@ async def directory_updated(
     )
     period.has_directory = True
     session.add(period)
+    # Whatever this period's facts called for so far reaches the people named now.
     await _announce_opening(session, period, now=now)
+    if period.closed_at is not None:
+        await _announce_closing(session, period, now=now)
+    for stage in period.released:
+        await announcements.announce_release(
+            session, period, stage=stage["stage"], audience=stage["audience"], now=now
+        )
 
 
 async def period_opened(session: AsyncSession, *, event: PeriodOpened, now: datetime) -> None:
@@ -100,14 +107,18 @@ async def period_closed(session: AsyncSession, *, event: PeriodClosed, now: date
         period.closed_at = event.closed_at
         session.add(period)
     await repository.set_final_totals(session, period_id=event.period_id, totals=event.totals)
+    await _announce_closing(session, period, now=now)
+
+
+async def _announce_closing(session: AsyncSession, period: Period, *, now: datetime) -> None:
     if not period.has_directory:
         return
-    directory = await repository.directory(session, period_id=event.period_id)
-    tree = Tree(await repository.unit_counts(session, period_id=event.period_id), k=period.k or 5)
+    directory = await repository.directory(session, period_id=period.period_id)
+    tree = Tree(await repository.unit_counts(session, period_id=period.period_id), k=period.k or 5)
     letters = [
         Letter(
             kind=Kind.PERIOD_CLOSED,
-            fact=f"closed:{event.period_id}",
+            fact=f"closed:{period.period_id}",
             person_id=person_id,
             unit_id=units[0],
             reason="period-closed: the final participation of the units you lead",
@@ -119,7 +130,7 @@ async def period_closed(session: AsyncSession, *, event: PeriodClosed, now: date
         for person_id, units in directory.leaders().items()
     ]
     await ledger.write(
-        session, letters, people=directory.people, period_id=event.period_id, now=now
+        session, letters, people=directory.people, period_id=period.period_id, now=now
     )
 
 

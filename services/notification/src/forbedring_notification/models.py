@@ -30,6 +30,12 @@ class Period(SQLModel, table=True):
     plan_deadline: date | None = None
     closed_at: datetime | None = _at()
     has_directory: bool = False
+    released: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
+    """The release stages announced so far ({stage, audience}): a directory that arrives
+    later (a replay reads the topics in no order between them) still reaches their
+    audience."""
 
 
 class Unit(SQLModel, table=True):

@@ -130,12 +130,13 @@ class Renderer:
         message["Message-ID"] = message_id(key, self.message_id_domain)
         message["Auto-Submitted"] = "auto-generated"
         message["X-Auto-Response-Suppress"] = "All"
-        message["Content-Language"] = language
         if rendered.unsubscribe_url is not None:
             message["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(rendered.text)
         message.add_alternative(rendered.html, subtype="html")
+        # After the body: making it multipart moves Content-* headers into the first part.
+        message["Content-Language"] = language
         return rendered, message
 
     # --- formats ------------------------------------------------------------------------

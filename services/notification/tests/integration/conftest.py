@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -52,6 +53,21 @@ class Notification:
     def relay(self) -> MailRelay:
         relay: MailRelay = self.app.state.mail_relay
         return relay
+
+    @asynccontextmanager
+    async def time_passing(self, *, step: timedelta = timedelta(seconds=1)) -> AsyncIterator[None]:
+        """The settable clock moves on by `step` every 50 ms (retries fall due)."""
+
+        async def move() -> None:
+            while True:
+                await asyncio.sleep(0.05)
+                self.clock.advance(step)
+
+        mover = asyncio.create_task(move())
+        try:
+            yield
+        finally:
+            mover.cancel()
 
     async def deliveries(self, **filters: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("plan_deadline", sa.Date(), nullable=True),
         _at("closed_at"),
         sa.Column("has_directory", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("released", postgresql.JSONB(), nullable=False, server_default="[]"),
     )
     op.create_table(
         "notification_units",
