@@ -73,4 +73,12 @@ def consumers(clock: Clock) -> list[ConsumesBatches]:
         if relay is not None:
             relay.wake()  # type: ignore[attr-defined]
 
-    return [ConsumesBatches(topics=CONSUMED_TOPICS, handler=apply, after_commit=wake_relay)]
+    return [
+        ConsumesBatches(
+            topics=CONSUMED_TOPICS,
+            handler=apply,
+            after_commit=wake_relay,
+            # A whole trust's directory is one record of several MiB (topics.yaml allows 10).
+            max_partition_fetch_bytes=16 << 20,
+        )
+    ]
