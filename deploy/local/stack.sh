@@ -84,6 +84,9 @@ write_proxy_config() {
     echo "  uwsgi_temp_path $STATE/nginx/tmp; scgi_temp_path $STATE/nginx/tmp;"
     echo "  server {"
     echo "    listen 127.0.0.1:$PROXY_PORT;"
+    # An organisation file for a 100,000-employee trust is about 25 MB of JSON (the demo
+    # hospital's is 2.3 MB); nginx's default of 1 MB refuses it with 413.
+    echo "    client_max_body_size 100m;"
     for svc in "${SERVICES[@]}"; do
       echo "    location /$svc/ {"
       echo "      proxy_pass http://127.0.0.1:${PORTS[$svc]}/;"

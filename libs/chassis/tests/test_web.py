@@ -98,6 +98,26 @@ def test_language_negotiation_order(
     assert negotiate(query=query, cookie=cookie, accept_language=accept) == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "cookie", "preferred", "expected"),
+    [
+        (None, None, "nb", "nb"),  # the directory's language over the browser's English
+        (None, None, "nn", "nn"),
+        (None, None, None, "en"),  # no directory language: the browser's
+        (None, None, "sv", "en"),  # not one of ours: the browser's
+        ("en", None, "nb", "en"),  # an explicit choice first
+        (None, "nn", "nb", "nn"),  # a remembered choice too
+    ],
+)
+def test_the_persons_preferred_language_comes_before_the_browsers(
+    query: str | None, cookie: str | None, preferred: str | None, expected: str
+) -> None:
+    assert (
+        negotiate(query=query, cookie=cookie, preferred=preferred, accept_language="en-GB,en")
+        == expected
+    )
+
+
 async def test_the_page_language_follows_the_request(client: httpx.AsyncClient) -> None:
     response = await client.get("/greeting", headers={"Accept-Language": "en-US,en"})
     assert '<html lang="en">' in response.text

@@ -18,7 +18,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from forbedring_chassis.auth import Principal
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
-from forbedring_chassis.web import render, request_language, sign_in_page, signed_in
+from forbedring_chassis.web import (
+    Viewer,
+    render,
+    request_language,
+    set_viewer,
+    sign_in_page,
+    signed_in,
+)
 from forbedring_chassis.web.pages import public_root
 from forbedring_survey import answering, participation, periods
 from forbedring_survey.domain.answers import PROBLEM_TEXTS, ProblemCode
@@ -39,6 +46,30 @@ async def _invitation(session: Any, principal: Principal, number: int) -> Invita
     if not 1 <= number <= len(invitations):
         raise NotFound("You have no such survey.")
     return invitations[number - 1]
+
+
+async def _viewer(request: Request, session: Any) -> Principal | None:
+    """The signed-in person, with the header's name, language and sections set from this
+    service's directory copy (roles never from the token); None when not signed in."""
+    principal = await signed_in(request)
+    if principal is None:
+        return None
+    settings = request.app.state.runtime.settings
+    assert isinstance(settings, SurveySettings)
+    found = await answering.me(
+        session, employee_id=principal.subject, organisation_id=settings.organisation_id
+    )
+    roles = {role for _, role in found.roles}
+    sections = {"survey", "results"}
+    if roles - {"hr_admin"}:
+        sections |= {"participation", "actionplan"}
+    if "hr_admin" in roles or principal.subject in settings.hr_admins:
+        # "admin" joins when the HR console's pages exist; no link leads nowhere.
+        sections |= {"participation"}
+    set_viewer(
+        request, Viewer(name=found.name, language=found.language, sections=frozenset(sections))
+    )
+    return principal
 
 
 def _form_values(form: Any, questionnaire: Questionnaire) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -104,7 +135,7 @@ def _problem_text(code: ProblemCode, language: Any) -> str:
 
 @router.get("/", response_class=HTMLResponse, name="survey-home")
 async def home(request: Request, session: SessionDep) -> HTMLResponse:
-    principal = await signed_in(request)
+    principal = await _viewer(request, session)
     if principal is None:
         return sign_in_page(request, why="survey.signin.text")
     invitations = await answering.open_invitations(session, employee_id=principal.subject)
@@ -113,7 +144,7 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
 
 @router.get("/answer/{number}", response_class=HTMLResponse, name="survey-form")
 async def form(number: int, request: Request, session: SessionDep) -> HTMLResponse:
-    principal = await signed_in(request)
+    principal = await _viewer(request, session)
     if principal is None:
         return sign_in_page(request, why="survey.signin.text")
     invitation = await _invitation(session, principal, number)
@@ -124,7 +155,7 @@ async def form(number: int, request: Request, session: SessionDep) -> HTMLRespon
 
 @router.post("/answer/{number}", name="survey-submit")
 async def submit(number: int, request: Request, session: SessionDep) -> Response:
-    principal = await signed_in(request)
+    principal = await _viewer(request, session)
     if principal is None:
         return sign_in_page(request, why="survey.signin.text")
     posted = await request.form()
@@ -163,8 +194,8 @@ async def submit(number: int, request: Request, session: SessionDep) -> Response
 
 
 @router.get("/thanks", response_class=HTMLResponse, name="survey-thanks")
-async def thanks(request: Request) -> HTMLResponse:
-    if await signed_in(request) is None:
+async def thanks(request: Request, session: SessionDep) -> HTMLResponse:
+    if await _viewer(request, session) is None:
         return sign_in_page(request, why="survey.signin.text")
     return render(request, "thanks.html")
 
@@ -173,7 +204,7 @@ async def thanks(request: Request) -> HTMLResponse:
 async def participation_page(
     request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    if await signed_in(request) is None:
+    if await _viewer(request, session) is None:
         return sign_in_page(request, why="survey.signin.text")
     settings = runtime.settings
     assert isinstance(settings, SurveySettings)

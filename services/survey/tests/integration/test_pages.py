@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from forbedring_chassis.web import Pages
-from forbedring_survey.testing import people_of, small_organisation, valid_answers
+from forbedring_survey.testing import HR_ADMIN, people_of, small_organisation, valid_answers
 
 from .conftest import Harness, open_period
 
@@ -123,3 +123,37 @@ def test_every_page_text_exists_in_all_three_languages() -> None:
     pages = Pages.for_package("forbedring_survey")
     assert pages.missing_messages() == []
     assert pages.catalog.problems() == []
+
+
+async def test_the_directorys_language_comes_before_the_browsers(harness: Harness) -> None:
+    """An explicit choice, then the person's preferred language from the directory, then
+    the browser's Accept-Language (issue 17: demo-employee was shown English)."""
+    organisation = small_organisation({"A": 1}, people_prefix="pd")
+    for person in organisation["people"]:
+        person["language"] = "nn"
+    await open_period(harness, organisation)
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    async with _sign_in(harness, people_of(organisation, "A")[0]) as client:
+        preferred = await client.get("/", headers=english)
+        assert '<html lang="nn">' in preferred.text
+        chosen = await client.get("/", params={"lang": "en"}, headers=english)
+        assert '<html lang="en">' in chosen.text
+        assert '<html lang="en">' in (await client.get("/", headers=english)).text, (
+            "the choice is remembered (cookie) over the directory's"
+        )
+
+
+async def test_the_header_links_what_the_person_may_use(harness: Harness) -> None:
+    organisation = small_organisation({"A": 1}, people_prefix="pn")
+    await open_period(harness, organisation)
+    async with _sign_in(harness, people_of(organisation, "A")[0]) as client:
+        page = (await client.get("/participation", params={"lang": "en"})).text
+    nav = re.search(r'<nav class="site-nav".*?</nav>', page, re.S)
+    assert nav, "the one navigation is in the header"
+    assert 'href="/survey/"' in nav.group(0)
+    assert 'href="/publication/"' in nav.group(0)
+    assert "/survey/admin" not in nav.group(0), "an employee has no admin link"
+    async with _sign_in(harness, HR_ADMIN) as client:
+        page = (await client.get("/", params={"lang": "en"})).text
+    assert 'href="/survey/participation"' in page
+    assert '<p class="site-person">H R</p>' in page

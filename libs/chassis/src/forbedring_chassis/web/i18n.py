@@ -117,10 +117,17 @@ def _collect(
             problems.append(f"{prefix}{name}: expected a table of {', '.join(LANGUAGES)}")
 
 
-def negotiate(*, query: str | None, cookie: str | None, accept_language: str | None) -> Language:
-    """The explicit choice (?lang=), then the remembered one (cookie), then the browser's
-    preferences (Accept-Language, by q-value), then bokmål."""
-    for value in (query, cookie):
+def negotiate(
+    *,
+    query: str | None,
+    cookie: str | None,
+    accept_language: str | None,
+    preferred: str | None = None,
+) -> Language:
+    """The explicit choice (?lang=), then the remembered one (cookie), then the person's
+    preferred language from the directory, then the browser's preferences
+    (Accept-Language, by q-value), then bokmål."""
+    for value in (query, cookie, preferred):
         if is_language(value):
             return value
     for tag in _ranked_tags(accept_language or ""):

@@ -47,6 +47,61 @@ SERVICE_STATIC_ROUTE: Final = "static"
 _COOKIE_MAX_AGE: Final = 365 * 24 * 3600
 
 
+# The sections of the one navigation, in the header's order, each at its place behind the
+# proxy's one origin. A service says which the person may use (see `Viewer`).
+NAV_SECTIONS: Final[tuple[tuple[str, str], ...]] = (
+    ("survey", "/survey/"),
+    ("participation", "/survey/participation"),
+    ("results", "/publication/"),
+    ("actionplan", "/actionplan/"),
+    ("admin", "/survey/admin"),
+)
+_VIEWER_STATE: Final = "forbedring_viewer"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person as this service's own directory copy has them (never the
+    token's say): the name in the header, the preferred language, and the navigation
+    sections (keys of NAV_SECTIONS) the person may use. A page handler sets it with
+    `set_viewer` before `render`."""
+
+    name: str | None = None
+    language: str | None = None
+    sections: frozenset[str] = frozenset({"survey", "results"})
+
+
+@dataclass(frozen=True)
+class NavLink:
+    key: str
+    href: str
+    current: bool
+
+
+def set_viewer(request: Request, viewer: Viewer) -> None:
+    setattr(request.state, _VIEWER_STATE, viewer)
+
+
+def viewer_of(request: Request) -> Viewer | None:
+    viewer = getattr(request.state, _VIEWER_STATE, None)
+    return viewer if isinstance(viewer, Viewer) else None
+
+
+def navigation(request: Request, viewer: Viewer | None) -> list[NavLink]:
+    """The header's links the person may use; the one leading to this page is current."""
+    if viewer is None:
+        return []
+    here = public_path(request)
+    links = [(key, href) for key, href in NAV_SECTIONS if key in viewer.sections]
+    # The longest matching prefix is current (participation, not survey, on its page).
+    best = max(
+        (href for _, href in links if here == href.rstrip("/") or here.startswith(href)),
+        key=len,
+        default=None,
+    )
+    return [NavLink(key=key, href=href, current=href == best) for key, href in links]
+
+
 @dataclass(frozen=True)
 class LanguageOption:
     """One entry of the language switcher."""
@@ -131,9 +186,12 @@ class Pages:
         def url_for(name: str, /, **params: Any) -> str:
             return url_path(request, name, **params)
 
+        viewer = viewer_of(request)
         html = self.environment.get_template(template).render(
             {
                 **(context or {}),
+                "viewer": viewer,
+                "nav": navigation(request, viewer),
                 "request": request,
                 "lang": language,
                 "t": t,
@@ -209,9 +267,11 @@ def render(
 
 
 def request_language(request: Request) -> Language:
+    viewer = viewer_of(request)
     return negotiate(
         query=request.query_params.get(LANGUAGE_PARAM),
         cookie=request.cookies.get(LANGUAGE_COOKIE),
+        preferred=viewer.language if viewer is not None else None,
         accept_language=request.headers.get("accept-language"),
     )
 
