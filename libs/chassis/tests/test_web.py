@@ -14,6 +14,7 @@ from forbedring_chassis.web import (
     CHASSIS_MESSAGES,
     LANGUAGE_COOKIE,
     LANGUAGES,
+    NAV_SECTIONS,
     Catalog,
     CatalogError,
     MissingMessage,
@@ -21,6 +22,7 @@ from forbedring_chassis.web import (
     install_pages,
     negotiate,
     render,
+    sections_for,
     status_router,
 )
 
@@ -304,3 +306,17 @@ async def test_a_service_package_brings_templates_messages_and_static_files(
         assert escape.request.url.raw_path == b"/static/service/%2E%2E/messages.toml"
         assert escape.status_code == 404
         assert (await client.get("/static/chassis/nothing.css")).status_code == 404
+
+
+def test_the_navigation_follows_the_roles_of_the_services_own_directory() -> None:
+    assert sections_for([]) == {"survey", "results"}
+    assert sections_for(["leader"]) == {"survey", "results", "participation", "actionplan"}
+    assert sections_for(["hr_admin"]) == {"survey", "results", "participation"}
+    assert [key for key, _ in NAV_SECTIONS] == [
+        "survey",
+        "participation",
+        "results",
+        "actionplan",
+        "admin",
+    ]
+    assert all(href.startswith("/") for _, href in NAV_SECTIONS), "the proxy's one origin"

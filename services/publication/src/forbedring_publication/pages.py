@@ -14,9 +14,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from openpyxl import Workbook
 
+from forbedring_chassis.auth import Principal
+from forbedring_chassis.db import unit_of_work
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_chassis.spreadsheet import safe_cell
-from forbedring_chassis.web import render, request_language, sign_in_page, signed_in
+from forbedring_chassis.web import (
+    Viewer,
+    render,
+    request_language,
+    sections_for,
+    set_viewer,
+    sign_in_page,
+    signed_in,
+)
 from forbedring_publication import charts, reports, repository
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.errors import Forbidden, NotFound, PublicationError
@@ -36,6 +46,18 @@ def _when(value: str | None, language: str) -> str | None:
     return moment.strftime("%d.%m.%Y %H:%M" if language != "en" else "%d %b %Y, %H:%M")
 
 
+async def _viewer(request: Request, session: Any) -> Principal | None:
+    """The signed-in person, with the header's sections from this service's directory
+    copy (roles, never the token's). The copy holds no names or languages: the header
+    shows no name here and the language falls back to the browser's."""
+    principal = await signed_in(request)
+    if principal is None:
+        return None
+    roles = await repository.person_roles(session, person_id=principal.subject)
+    set_viewer(request, Viewer(sections=sections_for(roles)))
+    return principal
+
+
 def _refused(request: Request, error: PublicationError) -> HTMLResponse:
     if isinstance(error, Forbidden):
         language = request_language(request)
@@ -53,7 +75,7 @@ def _refused(request: Request, error: PublicationError) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse, name="report-home")
 async def home(request: Request, session: SessionDep) -> HTMLResponse:
     """The surveys whose results this service holds; each page checks access itself."""
-    if await signed_in(request) is None:
+    if await _viewer(request, session) is None:
         return sign_in_page(request, why="report.signin.text")
     periods = await repository.list_periods(session)
     return render(request, "home.html", {"periods": periods})
@@ -61,7 +83,7 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
 
 @router.get("/periods/{period_id}", response_class=HTMLResponse, name="report-index")
 async def index(period_id: str, request: Request, session: SessionDep) -> HTMLResponse:
-    principal = await signed_in(request)
+    principal = await _viewer(request, session)
     if principal is None:
         return sign_in_page(request, why="report.signin.text")
     try:
@@ -75,7 +97,7 @@ async def index(period_id: str, request: Request, session: SessionDep) -> HTMLRe
 async def indicator_page(
     period_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    principal = await signed_in(request)
+    principal = await _viewer(request, session)
     if principal is None:
         return sign_in_page(request, why="report.signin.text")
     settings = runtime.settings
@@ -95,7 +117,8 @@ async def indicator_page(
 async def _report(
     request: Request, runtime: Any, period_id: str, unit_id: str
 ) -> dict[str, Any] | Response:
-    principal = await signed_in(request)
+    async with unit_of_work(runtime.sessions) as session:
+        principal = await _viewer(request, session)
     if principal is None:
         return sign_in_page(request, why="report.signin.text")
     cache: ReportCache = request.app.state.report_cache
@@ -287,7 +310,7 @@ def unit_list_rows(data: UnitList) -> list[list[Any]]:
 
 
 async def _unit_list(request: Request, session: Any, period_id: str) -> UnitList | Response:
-    principal = await signed_in(request)
+    principal = await _viewer(request, session)
     if principal is None:
         return sign_in_page(request, why="report.signin.text")
     try:

@@ -142,6 +142,12 @@ async def roles_of(session: AsyncSession, *, period_id: str, person_id: str) -> 
     return frozenset(rows.all())
 
 
+async def person_roles(session: AsyncSession, *, person_id: str) -> frozenset[str]:
+    """Every role the person holds in any period's directory copy (for the navigation)."""
+    rows = await session.exec(select(RoleRow.role).where(RoleRow.person_id == person_id))
+    return frozenset(rows.all())
+
+
 async def lock_due_periods(session: AsyncSession, *, now: datetime) -> Sequence[Period]:
     """Complete periods with a stage due, locked; rows another replica is releasing are
     skipped (it commits the release, after which they are no longer due)."""

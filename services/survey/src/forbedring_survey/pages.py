@@ -22,6 +22,7 @@ from forbedring_chassis.web import (
     Viewer,
     render,
     request_language,
+    sections_for,
     set_viewer,
     sign_in_page,
     signed_in,
@@ -60,14 +61,10 @@ async def _viewer(request: Request, session: Any) -> Principal | None:
         session, employee_id=principal.subject, organisation_id=settings.organisation_id
     )
     roles = {role for _, role in found.roles}
-    sections = {"survey", "results"}
-    if roles - {"hr_admin"}:
-        sections |= {"participation", "actionplan"}
-    if "hr_admin" in roles or principal.subject in settings.hr_admins:
-        # "admin" joins when the HR console's pages exist; no link leads nowhere.
-        sections |= {"participation"}
+    if principal.subject in settings.hr_admins:  # the bootstrap admin, before any import
+        roles.add("hr_admin")
     set_viewer(
-        request, Viewer(name=found.name, language=found.language, sections=frozenset(sections))
+        request, Viewer(name=found.name, language=found.language, sections=sections_for(roles))
     )
     return principal
 

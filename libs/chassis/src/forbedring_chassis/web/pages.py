@@ -7,7 +7,7 @@ directly and behind the proxy. Templates call `t("message.id")` for text and
 `url_for("route-name", **params)` for links; `lang` is the page's language.
 """
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -76,6 +76,19 @@ class NavLink:
     key: str
     href: str
     current: bool
+
+
+def sections_for(roles: Iterable[str]) -> frozenset[str]:
+    """The navigation sections for the roles a service's directory copy gives the person:
+    everyone answers and reads results; a unit role adds participation and the plan; HR
+    sees participation. (Admin joins when the HR console exists.)"""
+    held = set(roles)
+    sections = {"survey", "results"}
+    if held - {"hr_admin"}:
+        sections |= {"participation", "actionplan"}
+    if "hr_admin" in held:
+        sections.add("participation")
+    return frozenset(sections)
 
 
 def set_viewer(request: Request, viewer: Viewer) -> None:
