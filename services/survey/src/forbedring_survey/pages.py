@@ -213,4 +213,15 @@ async def participation_page(
     depth: dict[str | None, int] = {None: -1}
     for unit in units:  # preorder: a parent comes before its children
         depth[unit.unit_id] = depth[unit.parent_id] + 1
-    return render(request, "participation.html", {"period": period, "units": units, "depth": depth})
+    principal = await signed_in(request)
+    assert principal is not None
+    found = await answering.me(
+        session, employee_id=principal.subject, organisation_id=settings.organisation_id
+    )
+    mine = {unit_id for unit_id, role in found.roles if role != "hr_admin"}
+    own = [unit for unit in units if unit.unit_id in mine]
+    return render(
+        request,
+        "participation.html",
+        {"period": period, "units": units, "depth": depth, "own": own},
+    )

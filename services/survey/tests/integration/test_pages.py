@@ -103,7 +103,7 @@ async def test_the_form_posts_answers_once_and_refuses_without_its_token(
         participation = await client.get("/participation")
         row = re.search(r'<tr data-unit="A">.*?</tr>', participation.text, re.S)
         assert row
-        assert "<td>1</td>" in row.group(0)
+        assert re.search(r"<td[^>]*>1</td>", row.group(0))
 
 
 async def test_pages_speak_the_chosen_language(harness: Harness) -> None:
@@ -157,3 +157,26 @@ async def test_the_header_links_what_the_person_may_use(harness: Harness) -> Non
         page = (await client.get("/", params={"lang": "en"})).text
     assert 'href="/survey/participation"' in page
     assert '<p class="site-person">H R</p>' in page
+
+
+async def test_participation_shows_the_persons_own_units_first_then_the_tree(
+    harness: Harness,
+) -> None:
+    organisation = small_organisation({"A": 1, "B": 1}, people_prefix="po")
+    leader = people_of(organisation, "B")[0]
+    organisation["roles"].append({"employee_id": leader, "unit_id": "B", "role": "leader"})
+    await open_period(harness, organisation)
+    async with _sign_in(harness, leader) as client:
+        page = (await client.get("/participation", params={"lang": "en"})).text
+    own = re.search(r'<section class="own-units".*?</section>', page, re.S)
+    assert own, "the leader's own units come first"
+    assert 'data-unit="B"' in own.group(0)
+    assert 'data-unit="A"' not in own.group(0)
+    tree = re.search(r'<details class="unit-tree">.*?</details>', page, re.S)
+    assert tree, "the whole tree follows, folded (details/summary, no script)"
+    assert 'data-unit="A"' in tree.group(0)
+    assert "data-label=" in tree.group(0), "each cell names its column for the reflow"
+    async with _sign_in(harness, people_of(organisation, "A")[0]) as client:
+        page = (await client.get("/participation")).text
+    assert "own-units" not in page
+    assert '<details class="unit-tree" open>' in page, "no own units: the tree is open"
