@@ -145,7 +145,11 @@ class Org:
         return [self.opened, self.directory, *self.results, self.finalized, self.stage_1]
 
 
-def an_org(*, opens_at: datetime = RELEASED_AT - timedelta(weeks=8)) -> Org:
+def an_org(
+    *, opens_at: datetime = RELEASED_AT - timedelta(weeks=8), organisation_id: str | None = None
+) -> Org:
+    """A period of its own organisation unless one is named: tests share the topics, so
+    another test's periods never count as this one's last year."""
     period_id = unique_name("period")
     units = (
         UnitInScope(unit_id="HF", parent_id=None, name="Helse Test HF", level="1", eligible=2),
@@ -158,7 +162,7 @@ def an_org(*, opens_at: datetime = RELEASED_AT - timedelta(weeks=8)) -> Org:
     )
     opened = PeriodOpened(
         period_id=period_id,
-        organisation_id="test",
+        organisation_id=organisation_id or unique_name("org"),
         name="ForBedring 2027",
         opens_at=opens_at,
         closes_at=opens_at + timedelta(weeks=4),

@@ -112,6 +112,7 @@ async def accept(
     taken = Measure(
         measure_id=str(uuid4()),
         plan_id=target.plan_id,
+        position=await repository.count_measures(session, plan_id=target.plan_id),
         category=measure.category,
         linked_id=measure.linked_id,
         title=measure.title,

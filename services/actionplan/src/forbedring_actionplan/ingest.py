@@ -1,7 +1,8 @@
 """Use cases fed by events, one per event, each under the period's row lock (so a
 period's plans are opened exactly once, by whichever event completes what they need):
-plans open for every unit when stage 1 of the results is released and every unit's
-results have arrived (the topics are read in no order between them)."""
+plans open for every unit when stage 1 of the results is released, every unit's results
+have arrived and period-opened (with the plans' deadline) has been seen: the topics are
+read in no order between them."""
 
 from datetime import datetime
 
@@ -25,6 +26,7 @@ log = get_logger(__name__)
 
 async def period_opened(session: AsyncSession, *, event: PeriodOpened, now: datetime) -> None:
     period = await repository.lock_period(session, period_id=event.period_id)
+    period.organisation_id = event.organisation_id
     period.name = event.name
     period.plan_deadline = event.plan_deadline
     period.opens_at = event.opens_at
@@ -125,6 +127,8 @@ async def results_released(session: AsyncSession, *, event: ResultsReleased, now
 async def _open_if_ready(session: AsyncSession, *, period: Period, now: datetime) -> None:
     if period.plans_opened or period.stage_1_released_at is None or period.unit_count is None:
         return
+    if period.opens_at is None:
+        return  # period-opened not seen yet: it says the plans' deadline
     received = await repository.count_unit_results(session, period_id=period.period_id)
     if received < period.unit_count:
         return

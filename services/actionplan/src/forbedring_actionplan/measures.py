@@ -113,7 +113,13 @@ async def create(
         now=now,
         check_deadline=True,
     )
-    measure = Measure(measure_id=str(uuid4()), plan_id=plan_id, created_at=now, **body.model_dump())
+    measure = Measure(
+        measure_id=str(uuid4()),
+        plan_id=plan_id,
+        position=await repository.count_measures(session, plan_id=plan_id),
+        created_at=now,
+        **body.model_dump(),
+    )
     session.add(measure)
     if measure.deadline is not None:
         await reminders.arm(

@@ -21,6 +21,7 @@ class Period(SQLModel, table=True):
     __tablename__ = "actionplan_periods"
 
     period_id: str = Field(primary_key=True)
+    organisation_id: str | None = None
     name: str | None = None
     plan_deadline: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     opens_at: datetime | None = _at(nullable=True)
@@ -112,6 +113,8 @@ class Measure(SQLModel, table=True):
 
     measure_id: str = Field(primary_key=True)
     plan_id: str = Field(index=True)
+    position: int = 0
+    """Its place in the plan: measures are listed in the order they were added."""
     category: str
     linked_id: str | None = None
     title: str

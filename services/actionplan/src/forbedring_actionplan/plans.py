@@ -125,7 +125,8 @@ async def carry_over(
             problems=[{"measure_id": m, "message": "not offered"} for m in unknown],
         )
     day = today(now)
-    for measure_id in dict.fromkeys(body.measure_ids):
+    first = await repository.count_measures(session, plan_id=plan_id)
+    for position, measure_id in enumerate(dict.fromkeys(body.measure_ids), start=first):
         old = offered[measure_id]
         known = old.responsible_person_id and await repository.person_known(
             session, period_id=context.plan.period_id, person_id=old.responsible_person_id
@@ -134,6 +135,7 @@ async def carry_over(
             Measure(
                 measure_id=str(uuid4()),
                 plan_id=plan_id,
+                position=position,
                 category=old.category,
                 linked_id=old.linked_id,
                 title=old.title,

@@ -35,8 +35,10 @@ async def arm(
 
 @dataclass(frozen=True)
 class Sent:
+    period_id: str
     subject: str
     subject_id: str
+    deadline: date
     threshold: int
 
 
@@ -88,7 +90,7 @@ async def remind_due(session: AsyncSession, *, now: datetime) -> list[Sent]:
                 responsible=[m.responsible_person_id] if m.responsible_person_id else [],
             ),
         )
-        sent.append(Sent("measure", m.measure_id, m.threshold))
+        sent.append(Sent(m.period_id, "measure", m.measure_id, m.deadline, m.threshold))
     for p in plans:
         parent = parents.get((p.period_id, p.unit_id))
         stage_event(
@@ -110,7 +112,7 @@ async def remind_due(session: AsyncSession, *, now: datetime) -> list[Sent]:
                 missing=missing.get(p.plan_id, []),
             ),
         )
-        sent.append(Sent("plan", p.plan_id, p.threshold))
+        sent.append(Sent(p.period_id, "plan", p.plan_id, p.deadline, p.threshold))
     return sent
 
 

@@ -65,19 +65,17 @@ def led_units(roles: Iterable[tuple[str, str]]) -> set[str]:
 
 
 def descendants(unit_ids: Iterable[str], parents: Mapping[str, str | None]) -> list[str]:
-    """Every unit below any of `unit_ids` (not themselves), in tree order by id."""
+    """Every unit below any of `unit_ids` (not themselves), by id."""
     children: dict[str, list[str]] = {}
     for unit, parent in parents.items():
         if parent is not None:
             children.setdefault(parent, []).append(unit)
-    found: list[str] = []
-    stack = sorted(set(unit_ids), reverse=True)
-    seen = set(stack)
+    start = set(unit_ids)
+    found: set[str] = set()
+    stack = list(start)
     while stack:
-        unit = stack.pop()
-        for child in sorted(children.get(unit, []), reverse=True):
-            if child not in seen:
-                seen.add(child)
-                found.append(child)
+        for child in children.get(stack.pop(), []):
+            if child not in found and child not in start:
+                found.add(child)
                 stack.append(child)
-    return found
+    return sorted(found)

@@ -33,13 +33,18 @@ async def get_period(session: AsyncSession, *, period_id: str) -> Period | None:
 
 
 async def previous_period(session: AsyncSession, *, period: Period) -> Period | None:
-    """The period that opened last before `period` (last year's plans carry over)."""
+    """The organisation's period that opened last before `period` (last year's plans
+    carry over within one trust)."""
     if period.opens_at is None:
         return None
     return (
         await session.exec(
             select(Period)
-            .where(col(Period.opens_at) < period.opens_at, col(Period.plans_opened))
+            .where(
+                col(Period.organisation_id) == period.organisation_id,
+                col(Period.opens_at) < period.opens_at,
+                col(Period.plans_opened),
+            )
             .order_by(col(Period.opens_at).desc())
             .limit(1)
         )

@@ -72,7 +72,7 @@ async def measures(session: AsyncSession, *, plan_id: str) -> Sequence[Measure]:
         await session.exec(
             select(Measure)
             .where(Measure.plan_id == plan_id)
-            .order_by(col(Measure.created_at), col(Measure.measure_id))
+            .order_by(col(Measure.position), col(Measure.created_at), col(Measure.measure_id))
         )
     ).all()
 
