@@ -76,9 +76,7 @@ async def snapshot_of(database_url: str, period_id: str) -> tuple[str, list[tupl
 
 async def finalised(database_url: str, period_id: str) -> bool:
     try:
-        found = await rows(
-            database_url, "SELECT 1 FROM snapshots WHERE period_id = $1", period_id
-        )
+        found = await rows(database_url, "SELECT 1 FROM snapshots WHERE period_id = $1", period_id)
     except asyncpg.UndefinedTableError:
         return False
     return bool(found)
@@ -123,9 +121,7 @@ async def test_three_aggregations_survive_a_kill_and_a_new_member(
 
     aggregations = [await aggregation(aggregation_db, group) for _ in range(3)]
 
-    organisation = small_organisation(
-        {f"unit-{u:02d}": PEOPLE_PER_UNIT for u in range(UNITS)}
-    )
+    organisation = small_organisation({f"unit-{u:02d}": PEOPLE_PER_UNIT for u in range(UNITS)})
     people = [
         person for unit in range(UNITS) for person in people_of(organisation, f"unit-{unit:02d}")
     ]
