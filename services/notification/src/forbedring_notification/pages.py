@@ -9,7 +9,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from forbedring_chassis.runtime import ClockDep, SessionDep
-from forbedring_chassis.web import render, request_language, sign_in_page, signed_in, url_path
+from forbedring_chassis.web import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    render,
+    request_language,
+    sign_in_page,
+    signed_in,
+    url_path,
+)
+from forbedring_chassis.web.i18n import is_language
 from forbedring_notification import admin, unsubscribe
 from forbedring_notification.api import RendererDep, SettingsDep
 from forbedring_notification.domain.kinds import Kind
@@ -118,14 +127,20 @@ async def admin_resend(
     )
 
 
-@router.get("/admin/preview", response_class=HTMLResponse, name="admin-preview")
-async def admin_preview(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    renderer: RendererDep,
-    kind: str = Kind.PERIOD_OPENED_EMPLOYEE.value,
-) -> HTMLResponse:
+# The email's own HTML, framed by the preview page. Emails carry their styles inline (mail
+# clients read no stylesheet), which the pages' policy refuses; this response alone allows
+# inline styles, and nothing else (no script, no request anywhere), framed only by our own
+# pages. The page frames it with `sandbox`, so even a script would not run.
+EMAIL_PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+
+
+async def _previewed(
+    request: Request, session: SessionDep, settings: SettingsDep, *, kind: str
+) -> Kind | HTMLResponse:
+    """The kind to preview, or the page to answer instead (sign in, refused)."""
     principal = await signed_in(request)
     if principal is None:
         return sign_in_page(request, why="admin.signin.text")
@@ -137,8 +152,64 @@ async def admin_preview(
             raise NotFound(f"There is no template {kind!r}.")
     except NotificationError as error:
         return _refused(request, error)
-    preview = admin.preview(renderer, kind=Kind(kind), language=request_language(request))
-    return render(request, "preview.html", {"preview": preview, "kinds": list(Kind), "kind": kind})
+    return Kind(kind)
+
+
+@router.get("/admin/preview", response_class=HTMLResponse, name="admin-preview")
+async def admin_preview(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    renderer: RendererDep,
+    kind: str = Kind.PERIOD_OPENED_EMPLOYEE.value,
+    language: str | None = None,
+) -> HTMLResponse:
+    """A template in a language (the email's; the page's own by default), with example
+    data: subject, headers, the HTML version framed from its own route, the text."""
+    chosen = await _previewed(request, session, settings, kind=kind)
+    if isinstance(chosen, HTMLResponse):
+        return chosen
+    email_language = language if is_language(language) else request_language(request)
+    preview = admin.preview(renderer, kind=chosen, language=email_language)
+    return render(
+        request,
+        "preview.html",
+        {
+            "preview": preview,
+            "kinds": list(Kind),
+            "kind": chosen.value,
+            "languages_of_email": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            "email_language": email_language,
+        },
+    )
+
+
+@router.get(
+    "/admin/preview/{kind}/{language}.html", response_class=HTMLResponse, name="admin-preview-html"
+)
+async def admin_preview_html(
+    kind: str,
+    language: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    renderer: RendererDep,
+) -> HTMLResponse:
+    """The HTML version of a template's email, as sent, to be framed by the preview page."""
+    chosen = await _previewed(request, session, settings, kind=kind)
+    if isinstance(chosen, HTMLResponse):
+        return chosen
+    if not is_language(language):
+        return _refused(request, NotFound(f"There is no language {language!r}."))
+    preview = admin.preview(renderer, kind=chosen, language=language)
+    return HTMLResponse(
+        preview.html,
+        headers={
+            "Content-Security-Policy": EMAIL_PREVIEW_POLICY,
+            "X-Frame-Options": "SAMEORIGIN",
+            "Content-Language": language,
+        },
+    )
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse, name="unsubscribe")
