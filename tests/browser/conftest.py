@@ -7,7 +7,8 @@ Fixtures:
   page              a desktop-sized page; phone-sized ones come from new_page(viewport=…)
   serve_app         await serve_app(asgi_app) → base URL of the app under uvicorn on a free
                     localhost port, in a background thread, stopped after the test
-  assert_accessible await assert_accessible(page): inject axe-core, fail listing every violation
+  assert_accessible await assert_accessible(page): nothing blocked by the page's
+                    Content-Security-Policy; inject axe-core, fail listing every violation
 """
 
 import asyncio
@@ -43,6 +44,14 @@ CHROMIUM_ARGS = [
 # script is used, the runner below is ours.
 AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 SERVER_START_TIMEOUT_S = 10.0
+# Every page records what its Content-Security-Policy blocked (an inline style or script
+# the strict policy refuses is a page that looks or works wrong for its users).
+CSP_VIOLATION_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective}: ${e.blockedURI || "inline"} ${e.sample}`);
+});
+"""
 
 
 # The async API on the session's event loop (pytest-asyncio, loop scope "session"): the
@@ -86,6 +95,7 @@ async def new_page(browser: Browser) -> AsyncIterator[NewPage]:
     async def open_page(**context_options: Any) -> Page:
         context = await browser.new_context(**{"locale": "nb-NO", **context_options})
         context.set_default_timeout(10_000)
+        await context.add_init_script(CSP_VIOLATION_RECORDER)
         contexts.append(context)
         return await context.new_page()
 
@@ -142,7 +152,9 @@ async def serve_app() -> AsyncIterator[ServeApp]:
 async def axe_violations(page: Page) -> list[dict[str, Any]]:
     """Run axe-core (all its default rules, best practices included) on the page."""
     if not await page.evaluate("() => typeof window.axe === 'object'"):
-        await page.add_script_tag(content=AXE_SCRIPT)
+        # Evaluated by the browser's debugging protocol, which the page's
+        # Content-Security-Policy does not govern (a script tag would be refused).
+        await page.evaluate(AXE_SCRIPT)
     results: dict[str, Any] = await page.evaluate(
         "async () => await axe.run(document, {resultTypes: ['violations']})"
     )
@@ -166,6 +178,8 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
 
 
 async def check_accessible(page: Page) -> None:
+    blocked = await page.evaluate("() => window.__cspViolations || []")
+    assert blocked == [], f"the Content-Security-Policy blocked on {page.url}: {blocked}"
     violations = await axe_violations(page)
     if violations:
         report = describe_violations(violations)

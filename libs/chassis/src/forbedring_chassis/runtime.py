@@ -41,6 +41,7 @@ from forbedring_chassis.logging import configure_logging, get_logger
 from forbedring_chassis.migrations import upgrade_to_head
 from forbedring_chassis.offload import Offload
 from forbedring_chassis.outbox import OutboxRelay
+from forbedring_chassis.security import CrossOriginGuard, SecurityHeaders
 from forbedring_chassis.settings import ServiceSettings
 from forbedring_chassis.telemetry import configure_tracing
 
@@ -370,5 +371,7 @@ def create_service_app(
     ).instrument(app)
     app.mount("/metrics", make_asgi_app(registry=registry))
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    app.add_middleware(CrossOriginGuard)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(ForwardedPrefix)
     return app
