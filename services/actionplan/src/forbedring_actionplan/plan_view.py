@@ -389,3 +389,15 @@ async def carry_over_offers(session: AsyncSession, context: PlanContext) -> list
         and m.escalated_to_measure_id is None
         and m.measure_id not in carried
     ]
+
+
+async def responsible_candidates(
+    session: AsyncSession, *, plan_id: str, person_id: str
+) -> list[PersonRef]:
+    """Who a measure of the plan can be given to (the measure form's choices): the plan's
+    unit's people in the period's directory, as `person_id` may see the plan."""
+    context = await load(session, plan_id=plan_id, person_id=person_id)
+    people = await repository.people_of_unit(
+        session, period_id=context.plan.period_id, unit_id=context.plan.unit_id
+    )
+    return [PersonRef(person_id=p.person_id, name=p.name) for p in people]
