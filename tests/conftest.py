@@ -20,7 +20,9 @@ from forbedring_chassis.testing import (
     Infrastructure,
     free_port,
     service_environment,
+    signed_in_as,
     unique_name,
+    verifier_for_tests,
 )
 from forbedring_survey.app import create_app as create_survey
 from forbedring_survey.settings import SurveySettings
@@ -47,10 +49,14 @@ class Stack:
 
 
 @asynccontextmanager
-async def running(app: object, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def running(
+    app: object, base_url: str, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:  # type: ignore[arg-type]
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url=base_url, headers=headers
+        ) as client:
             yield client
 
 
@@ -58,7 +64,8 @@ async def running(app: object, base_url: str) -> AsyncIterator[httpx.AsyncClient
 async def stack(
     infrastructure: Infrastructure, topic_prefix: str, databases: Databases
 ) -> AsyncIterator[Stack]:
-    """survey and aggregation in this process, on fresh databases and a fresh consumer group."""
+    """survey and aggregation in this process, on fresh databases and a fresh consumer group;
+    the aggregation client is signed in as the organisations' HR admin."""
     survey_settings = SurveySettings(
         database_url=await databases.create("survey"),
         **infrastructure.connections(topic_prefix),
@@ -71,7 +78,12 @@ async def stack(
     )
     async with (
         running(create_survey(survey_settings), "http://survey") as survey,
-        running(create_aggregation(aggregation_settings), "http://aggregation") as aggregation,
+        running(
+            create_aggregation(aggregation_settings, verifier=verifier_for_tests()),
+            "http://aggregation",
+            # The HR admin of the test organisations reads the counts.
+            headers=signed_in_as(HR_ADMIN),
+        ) as aggregation,
     ):
         yield Stack(survey, aggregation, aggregation_settings)
 

@@ -89,6 +89,7 @@ SERVICES = (
             "forbedring.survey.period-opened.v1",
             "forbedring.survey.response-submitted.v1",
             "forbedring.survey.period-closed.v1",
+            "forbedring.survey.directory-updated.v1",
         ),
         # One replica counts about 10,000 responses a second in batches of up to 20,000
         # (bench-results/): a lag of 5,000 per replica is half a second of work.
@@ -113,7 +114,10 @@ SERVICES = (
     Service(
         "actionplan",
         consumes=(
+            "forbedring.survey.period-opened.v1",
             "forbedring.survey.directory-updated.v1",
+            "forbedring.aggregation.unit-results.v1",
+            "forbedring.aggregation.results-finalized.v1",
             "forbedring.publication.results-released.v1",
         ),
         lag_threshold=200,

@@ -12,7 +12,16 @@ from starlette.types import ASGIApp
 from forbedring_aggregation import testing as synth
 from forbedring_aggregation.app import create_app
 from forbedring_aggregation.settings import AggregationSettings
-from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
+from forbedring_chassis.auth import SESSION_COOKIE
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    eventually,
+    issuer_for_tests,
+    signed_in_as,
+    unique_name,
+    verifier_for_tests,
+)
 from services.aggregation.tests.unit.test_suppression_second_edition import HOSPITAL
 
 AssertAccessible = Callable[[Page], Awaitable[None]]
@@ -39,23 +48,26 @@ async def test_the_preview_page_explains_hidden_units_on_a_desktop_and_a_phone(
         **infrastructure.connections(private_topic_prefix),
         consumer_group=unique_name("aggregation"),
     )
-    base = await serve_app(create_app(settings))
+    base = await serve_app(create_app(settings, verifier=verifier_for_tests()))
     period = unique_name("period")
     per_unit = {u: n for u, _, n in HOSPITAL}
     events = synth.responses(random.Random(11), period, Q, per_unit)
-    opened = synth.period_opened(period, [(u, p) for u, p, _ in HOSPITAL], Q)
+    opened = synth.opening(period, [(u, p) for u, p, _ in HOSPITAL], Q)
     servers = infrastructure.kafka_bootstrap_servers
-    await synth.produce(servers, private_topic_prefix, synth.encoded([opened]))
+    await synth.produce(servers, private_topic_prefix, synth.encoded(opened))
     await synth.produce(servers, private_topic_prefix, synth.encoded(events))
 
     async def counted() -> bool:
-        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        hr = signed_in_as(synth.HR_ADMIN)
+        async with httpx.AsyncClient(base_url=base, timeout=10, headers=hr) as http:
             reply = await http.get(f"/api/v1/periods/{period}/units/R")
         return bool(reply.status_code == 200 and reply.json()["respondents"] == len(events))
 
     await eventually(counted, timeout=60)
     for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
         page = await new_page(viewport=viewport)
+        session = issuer_for_tests().issue(synth.HR_ADMIN)
+        await page.context.add_cookies([{"name": SESSION_COOKIE, "value": session, "url": base}])
         for language, why in WHY.items():
             await page.goto(f"{base}/periods/{period}/suppression?lang={language}")
             await expect(page.locator("h1")).to_be_visible()

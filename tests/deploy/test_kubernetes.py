@@ -6,6 +6,7 @@ the services are (their settings, their topics, their health routes). The last t
 a copy on purpose and show that each validator notices.
 """
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from deploy.kubernetes import generate
+from forbedring_chassis.settings import ServiceSettings
 from tests.deploy.kube_checks import (
     OVERLAYS,
     Obj,
@@ -31,6 +33,13 @@ from tests.deploy.kube_checks import (
     strimzi_problems,
     strimzi_schema_problems,
 )
+
+# Nothing listens on port 1.
+UNREACHABLE = {
+    "database_url": "postgresql://nobody:nothing@127.0.0.1:1/none",
+    "kafka_bootstrap_servers": "127.0.0.1:1",
+    "redis_url": "redis://127.0.0.1:1/0",
+}
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
@@ -240,3 +249,19 @@ def test_kustomize_fails_on_a_broken_overlay(tmp_path: Path) -> None:
     )
     with pytest.raises(AssertionError, match="kustomize"):
         render(tmp_path)
+
+
+@pytest.mark.parametrize("service", generate.SERVICES, ids=lambda s: s.name)
+def test_each_consumer_group_scales_on_exactly_the_topics_its_service_reads(
+    service: generate.Service,
+) -> None:
+    # Built, not started: building an app connects to nothing.
+    module = importlib.import_module(f"forbedring_{service.name}.app")
+    settings = importlib.import_module(f"forbedring_{service.name}.settings")
+    settings_class = next(
+        v
+        for v in vars(settings).values()
+        if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings
+    )
+    app = module.create_app(settings_class.model_validate(UNREACHABLE))
+    assert sorted(service.consumes) == list(app.state.consumed_topics)

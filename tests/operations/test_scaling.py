@@ -19,8 +19,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from forbedring_chassis.testing import (
     REPO_ROOT,
@@ -42,16 +40,6 @@ SUBMITTERS = 6  # employees answering at the same time
 RESULTS = REPO_ROOT / "bench-results" / "scaling.json"
 # Counting in the consumer's own process: six service processes share two cores here.
 AGGREGATION_ENV = {"AGGREGATION_COUNT_WORKERS": "0", "AGGREGATION_FINALISE_INTERVAL_S": "0.5"}
-
-
-def shared_issuer_key() -> str:
-    """One development sign-in key for both survey instances, as replicas share it."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 async def rows(database_url: str, query: str, *args: object) -> list[asyncpg.Record]:
@@ -93,16 +81,10 @@ async def test_three_aggregations_survive_a_kill_and_a_new_member(
     partitions = {s.name: s.partitions for s in load_topics(REPO_ROOT / "deploy" / "topics.yaml")}
     assert partitions[topics.RESPONSE_SUBMITTED] == 12
 
-    # Two survey replicas on one database, one sign-in key.
+    # Two survey replicas on one database (service processes share the test issuer's key).
     survey_db = await databases.create("survey")
-    key = shared_issuer_key()
     surveys = [
-        await launch_service(
-            "survey",
-            database_url=survey_db,
-            topics=private_topic_prefix,
-            extra_env={"SURVEY_DEV_ISSUER_PRIVATE_KEY": key},
-        )
+        await launch_service("survey", database_url=survey_db, topics=private_topic_prefix)
         for _ in range(2)
     ]
     # Three aggregation replicas on one database, in one consumer group.

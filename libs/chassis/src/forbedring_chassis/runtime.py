@@ -362,6 +362,16 @@ def create_service_app(
 
     app = FastAPI(title=f"Forbedring {settings.service_name}", lifespan=lifespan)
     app.state.runtime = runtime
+    # What the service's consumer group reads (unprefixed): deploy/kubernetes scales on it.
+    app.state.consumed_topics = tuple(
+        sorted(
+            {
+                t
+                for c in consumes
+                for t in (c.topics if isinstance(c, ConsumesBatches) else (c.topic,))
+            }
+        )
+    )
     install_error_handlers(app)
     app.include_router(_health_router())
     for router in routers:

@@ -1,6 +1,7 @@
 """Helpers for tests against the real infrastructure (used by the root conftest)."""
 
 import asyncio
+import functools
 import os
 import subprocess
 import uuid
@@ -12,6 +13,10 @@ from typing import TypedDict
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 INFRA_SCRIPT = REPO_ROOT / "deploy" / "local" / "infra.sh"
@@ -193,6 +198,36 @@ def free_port() -> int:
         return port
 
 
+ISSUER_FOR_TESTS = "https://issuer.test"
+
+
+@functools.cache
+def issuer_key_for_tests() -> str:
+    """One RSA key per test session, so in-process apps and service processes trust the
+    same test issuer."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@functools.cache
+def issuer_for_tests() -> DevelopmentIssuer:
+    return DevelopmentIssuer(
+        issuer=ISSUER_FOR_TESTS, audience="forbedring", private_key_pem=issuer_key_for_tests()
+    )
+
+
+def verifier_for_tests() -> TokenVerifier:
+    issuer = issuer_for_tests()
+    return TokenVerifier(issuers={issuer.issuer: issuer.keys()}, audience="forbedring")
+
+
+def signed_in_as(person_id: str) -> dict[str, str]:
+    """The `Authorization` header of a test-issuer token for `person_id`."""
+    return {"Authorization": f"Bearer {issuer_for_tests().issue(person_id)}"}
+
+
 def service_environment(
     service: str,
     *,
@@ -210,6 +245,10 @@ def service_environment(
         f"{prefix}_KAFKA_TOPIC_PREFIX": topic_prefix,
         f"{prefix}_REDIS_URL": infrastructure.redis_url,
         f"{prefix}_HTTP_PORT": str(port),
+        # The test issuer's tokens (`signed_in_as`) are valid at every service process.
+        f"{prefix}_DEV_ISSUER_ENABLED": "true",
+        f"{prefix}_DEV_ISSUER_URL": ISSUER_FOR_TESTS,
+        f"{prefix}_DEV_ISSUER_PRIVATE_KEY": issuer_key_for_tests(),
     }
     if consumer_group:
         env[f"{prefix}_CONSUMER_GROUP"] = consumer_group

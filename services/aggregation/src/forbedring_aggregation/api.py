@@ -1,8 +1,9 @@
 """Live state of a period: counts only, never answer data (results leave as events)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from forbedring_aggregation import live_state
+from forbedring_aggregation.access import hr_admin_of_period
 from forbedring_aggregation.errors import NotFinalYet, PeriodUnknown
 from forbedring_aggregation.schemas import (
     PeriodLiveState,
@@ -14,7 +15,10 @@ from forbedring_aggregation.schemas import (
 )
 from forbedring_chassis.runtime import SessionDep
 
-router = APIRouter(prefix="/api/v1", tags=["live state"])
+# Every route is a period's, and only its HR admins read it.
+router = APIRouter(
+    prefix="/api/v1", tags=["live state"], dependencies=[Depends(hr_admin_of_period)]
+)
 
 
 async def _state(session: SessionDep, period_id: str) -> live_state.PeriodState:

@@ -5,13 +5,19 @@ from datetime import UTC, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forbedring_aggregation import counting, finalisation, repository
+from forbedring_aggregation import access, counting, finalisation, repository
 from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.offload import Offload
 from forbedring_chassis.runtime import Consumes, ConsumesBatches, Runtime, run_periodically
 from forbedring_contracts import topics
-from forbedring_contracts.events import Event, PeriodClosed, PeriodOpened, ResponseSubmitted
+from forbedring_contracts.events import (
+    DirectoryUpdated,
+    Event,
+    PeriodClosed,
+    PeriodOpened,
+    ResponseSubmitted,
+)
 
 log = get_logger(__name__)
 
@@ -53,6 +59,8 @@ async def after_events_committed(
 def _periods_of(applied: Event | counting.ResponseTally) -> list[str]:
     if isinstance(applied, counting.ResponseTally):  # counted by the workers
         return applied.period_ids
+    if isinstance(applied, DirectoryUpdated):  # who may read; nothing to finalise
+        return []
     assert isinstance(applied, PeriodOpened | ResponseSubmitted | PeriodClosed)
     return [applied.period_id]
 
@@ -68,7 +76,7 @@ async def finalise_on_timer(runtime: Runtime) -> None:
 
 
 def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
-    """One batch consumer for the three topics: one member of the consumer group per
+    """One batch consumer for the four topics: one member of the consumer group per
     instance, and a period's facts and responses can share a transaction."""
     layouts = counting.Layouts()
 
@@ -79,6 +87,8 @@ def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
                 await counting.open_period(session, event=event)
             elif isinstance(event, ResponseSubmitted):
                 responses.append(event)
+            elif isinstance(event, DirectoryUpdated):
+                await access.directory_updated(session, event=event)
         if responses:
             await counting.count_responses(session, events=responses, layouts=layouts)
         for event in events:
@@ -87,7 +97,12 @@ def consumes(settings: AggregationSettings) -> list[Consumes | ConsumesBatches]:
 
     return [
         ConsumesBatches(
-            (topics.PERIOD_OPENED, topics.RESPONSE_SUBMITTED, topics.PERIOD_CLOSED),
+            (
+                topics.PERIOD_OPENED,
+                topics.RESPONSE_SUBMITTED,
+                topics.PERIOD_CLOSED,
+                topics.DIRECTORY_UPDATED,
+            ),
             on_events,
             after_commit=after_events_committed,
             max_records=settings.batch_max_records,

@@ -86,3 +86,14 @@ class SnapshotUnit(SQLModel, table=True):
     unit_id: str = Field(primary_key=True)
     published: bool
     value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class HrAdmin(SQLModel, table=True):
+    """Who may read this service's counts and preview for a period: the HR admins that
+    directory-updated names (only their ids; nothing else of the directory is kept here,
+    beside the answers)."""
+
+    __tablename__ = "hr_admins"
+
+    period_id: str = Field(primary_key=True)
+    person_id: str = Field(primary_key=True)

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from forbedring_chassis import wire
 from forbedring_contracts.events import (
     Answer,
+    DirectoryUpdated,
     Event,
     Factor,
     Item,
@@ -24,11 +25,15 @@ from forbedring_contracts.events import (
     PeriodOpened,
     Questionnaire,
     ResponseSubmitted,
+    RoleAssignment,
     Texts,
+    Unit,
     UnitInScope,
 )
 
 _T = Texts(nb="x", nn="x", en="x")
+HR_ADMIN = "hr-aggregation"
+"""The HR admin that `hr_directory` names: the one person who may read the counts."""
 
 
 def questionnaire(*, scale_items: int = 8, factors: int = 2, yes_no: int = 2) -> Questionnaire:
@@ -101,6 +106,37 @@ def period_opened(
             for u, p in units
         ),
     )
+
+
+def hr_directory(
+    period_id: str, units: Sequence[tuple[str, str | None]], *, hr_admin: str = HR_ADMIN
+) -> DirectoryUpdated:
+    """The period's directory with one HR admin at the root (and no one else)."""
+    root = next(u for u, parent in units if parent is None)
+    return DirectoryUpdated(
+        period_id=period_id,
+        units=tuple(
+            Unit(unit_id=u, parent_id=p, name=u, level=str(u.count(".") + 1)) for u, p in units
+        ),
+        roles=(
+            RoleAssignment(
+                person_id=hr_admin,
+                unit_id=root,
+                role="hr_admin",
+                name="H R",
+                email="hr@example.org",
+                language="nb",
+            ),
+        ),
+    )
+
+
+def opening(
+    period_id: str, units: Sequence[tuple[str, str | None]], q: Questionnaire, *, k: int = 5
+) -> list[Event]:
+    """What survey sends when a period opens: period-opened and the directory (here with
+    the HR admin who may read the counts)."""
+    return [period_opened(period_id, units, q, k=k), hr_directory(period_id, units)]
 
 
 def random_answers(rng: random.Random, q: Questionnaire) -> dict[str, Answer]:

@@ -35,7 +35,9 @@ from forbedring_chassis.testing import (
     free_port,
     plain_url,
     service_environment,
+    signed_in_as,
     unique_name,
+    verifier_for_tests,
 )
 from forbedring_contracts import topics
 from forbedring_contracts.events import Questionnaire
@@ -199,10 +201,12 @@ async def aggregation(
             # held responses and the pipelined writing are all exercised.
             slice_records=7,
         ).model_copy(update=overrides)
-        app = create_app(settings)
+        app = create_app(settings, verifier=verifier_for_tests())
         async with LifespanManager(app, startup_timeout=30) as manager:
             transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://agg") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://agg", headers=signed_in_as(synth.HR_ADMIN)
+            ) as client:
                 yield Running(client, settings)
 
     return start

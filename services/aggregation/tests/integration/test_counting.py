@@ -16,6 +16,7 @@ from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
     eventually,
+    signed_in_as,
     uncommitted,
     unique_name,
 )
@@ -39,7 +40,7 @@ async def test_duplicates_are_counted_once_and_early_responses_are_held(
     records = synth.encoded(early)
     # Each early record twice (the same event id), then the period, then the rest and
     # the first 30 of them again.
-    opened = synth.encoded([synth.period_opened(period, TREE, Q)])
+    opened = synth.encoded(synth.opening(period, TREE, Q))
     late_records = synth.encoded(late)
     async with aggregation(count_workers=count_workers) as running:
         digested_before = await _digested(running.client)
@@ -124,7 +125,7 @@ async def test_started_on_a_backlog_it_reads_the_periods_first_and_holds_nothing
     await synth.produce(
         infrastructure.kafka_bootstrap_servers,
         private_topic_prefix,
-        synth.encoded(events) + synth.encoded([synth.period_opened(period, TREE, Q)]),
+        synth.encoded(events) + synth.encoded(synth.opening(period, TREE, Q)),
     )
     held_name = "forbedring_aggregation_responses_held_total"
     async with aggregation(batch_max_records=20) as running:
@@ -219,7 +220,7 @@ async def test_a_consumer_killed_mid_stream_and_restarted_ends_with_the_ground_t
     await synth.produce(
         infrastructure.kafka_bootstrap_servers,
         private_topic_prefix,
-        synth.encoded([synth.period_opened(period, tree, Q), *events]),
+        synth.encoded([*synth.opening(period, tree, Q), *events]),
     )
 
     async def under_way() -> bool:
@@ -246,7 +247,8 @@ async def test_a_consumer_killed_mid_stream_and_restarted_ends_with_the_ground_t
     await eventually(all_counted, timeout=120)
     await all_read(infrastructure, private_topic_prefix, database_url)
     await assert_counts_match(database_url, period, Q, synth.ground_truth(Q, events))
-    async with httpx.AsyncClient(base_url=second.url) as client:
+    hr = signed_in_as(synth.HR_ADMIN)
+    async with httpx.AsyncClient(base_url=second.url, headers=hr) as client:
         root = (await client.get(f"/api/v1/periods/{period}/units/HF")).json()
     assert root["respondents"] == len(events)
 
@@ -274,7 +276,7 @@ async def test_stopped_with_sigterm_it_exits_with_its_workers_and_leaks_nothing(
     await synth.produce(
         infrastructure.kafka_bootstrap_servers,
         private_topic_prefix,
-        synth.encoded([synth.period_opened(period, TREE, Q), *events]),
+        synth.encoded([*synth.opening(period, TREE, Q), *events]),
     )
 
     async def all_counted() -> bool:

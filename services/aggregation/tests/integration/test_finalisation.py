@@ -51,7 +51,14 @@ async def test_finalise_waits_for_the_totals_and_emits_one_set_of_events(
         await synth.produce(
             servers,
             private_topic_prefix,
-            synth.encoded([synth.period_opened(period, tree, Q), *events[:-10]]) + closed,
+            synth.encoded(
+                [
+                    synth.period_opened(period, tree, Q),
+                    synth.hr_directory(period, tree),
+                    *events[:-10],
+                ]
+            )
+            + closed,
         )
         await all_read(infrastructure, private_topic_prefix, running.settings.database_url)
         waiting = await running.client.get(f"/api/v1/periods/{period}/snapshot")
@@ -162,7 +169,12 @@ async def test_a_period_finalised_by_the_first_edition_is_rebuilt_byte_for_byte(
     period, tree, per_unit = a_period(rng, 12, 120)
     events = synth.responses(rng, period, Q, per_unit)
     records = synth.encoded(
-        [synth.period_opened(period, tree, Q), *events, synth.period_closed(period, per_unit)]
+        [
+            synth.period_opened(period, tree, Q),
+            synth.hr_directory(period, tree),
+            *events,
+            synth.period_closed(period, per_unit),
+        ]
     )
     async with aggregation() as running:
         await synth.produce(infrastructure.kafka_bootstrap_servers, private_topic_prefix, records)
@@ -198,7 +210,12 @@ async def test_two_instances_in_one_group_give_the_same_snapshot_as_one(
     period, tree, per_unit = a_period(rng, 40, 3_000)
     events = synth.responses(rng, period, Q, per_unit)
     records = synth.encoded(
-        [synth.period_opened(period, tree, Q), *events, synth.period_closed(period, per_unit)]
+        [
+            synth.period_opened(period, tree, Q),
+            synth.hr_directory(period, tree),
+            *events,
+            synth.period_closed(period, per_unit),
+        ]
     )
     servers = infrastructure.kafka_bootstrap_servers
     alone_db = await databases.create("aggregation")

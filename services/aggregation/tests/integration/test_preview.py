@@ -7,8 +7,10 @@ import json
 import random
 from typing import Any
 
+import httpx
+
 from forbedring_aggregation import testing as synth
-from forbedring_chassis.testing import Infrastructure, eventually, unique_name
+from forbedring_chassis.testing import Infrastructure, eventually, signed_in_as, unique_name
 from forbedring_contracts import topics
 from services.aggregation.tests.integration.conftest import read_topic
 from services.aggregation.tests.integration.test_finalisation import (
@@ -30,7 +32,9 @@ async def test_the_preview_explains_each_hidden_unit_and_the_snapshot_has_its_ro
     servers = infrastructure.kafka_bootstrap_servers
     async with aggregation() as running:
         await synth.produce(
-            servers, private_topic_prefix, synth.encoded([synth.period_opened(period, tree, Q)])
+            servers,
+            private_topic_prefix,
+            synth.encoded(synth.opening(period, tree, Q)),
         )
         await synth.produce(servers, private_topic_prefix, synth.encoded(events))
 
@@ -69,9 +73,11 @@ async def test_the_preview_explains_each_hidden_unit_and_the_snapshot_has_its_ro
             assert page.headers["content-language"] == language
             for text in expected:
                 assert text in page.text, (language, text)
+        # Another period's, or no period's: the same refusal (it tells no one it exists).
         unknown = await running.client.get("/periods/no-such-period/suppression?lang=en")
-        assert unknown.status_code == 404
-        assert "Unknown period" in unknown.text
+        assert unknown.status_code == 403
+        assert "For HR only" in unknown.text
+        await only_its_hr_admins_read_the_counts(running.client, period)
 
         await synth.produce(
             servers, private_topic_prefix, synth.encoded([synth.period_closed(period, per_unit)])
@@ -97,3 +103,29 @@ async def test_the_preview_explains_each_hidden_unit_and_the_snapshot_has_its_ro
         assert roll_up["sub_units"] == hidden[unit]["roll_up_sub_units"]
         assert roll_up["unit_respondents"] == hidden[unit]["respondents"]
         assert_roll_up_sums_published_cells(roll_up, results)
+
+
+async def only_its_hr_admins_read_the_counts(client: httpx.AsyncClient, period: str) -> None:
+    """Every route, anonymous, as someone else and as another period's HR admin."""
+    routes = [
+        f"/api/v1/periods/{period}/units",
+        f"/api/v1/periods/{period}/units/R",
+        f"/api/v1/periods/{period}/suppression-preview",
+        f"/api/v1/periods/{period}/snapshot",
+    ]
+    page = f"/periods/{period}/suppression?lang=en"
+    nobody = {"Authorization": ""}
+    for route in routes:
+        assert (await client.get(route, headers=nobody)).status_code == 401, route
+        for someone in ("e-R-0", "hr-of-another-period"):
+            refused = await client.get(route, headers=signed_in_as(someone))
+            assert refused.status_code == 403, (route, someone)
+            assert refused.json()["detail"]["code"] == "forbidden"
+            assert "respondents" not in refused.text
+    anonymous = await client.get(page, headers=nobody)
+    assert anonymous.status_code == 401
+    assert "Sign in" in anonymous.text or "sign in" in anonymous.text
+    other = await client.get(page, headers=signed_in_as("e-R-0"))
+    assert other.status_code == 403
+    assert "For HR only" in other.text
+    assert "Its own answers" not in other.text
