@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from forbedring_chassis.db import lock_or_create
 from forbedring_notification.domain.participation import UnitCounts
 from forbedring_notification.domain.recipients import Directory, Recipient, UnitInfo
 from forbedring_notification.models import (
@@ -28,19 +29,7 @@ from forbedring_notification.models import (
 async def lock_period(session: AsyncSession, *, period_id: str) -> Period:
     """The period's row, created if new, locked until the transaction ends: one period's
     facts are applied one at a time, whichever replica reads them."""
-    await session.exec(
-        pg_insert(Period)
-        .values(period_id=period_id)
-        .on_conflict_do_nothing(index_elements=["period_id"])
-    )
-    return (
-        await session.exec(
-            select(Period)
-            .where(Period.period_id == period_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).one()
+    return await lock_or_create(session, Period, key={"period_id": period_id})
 
 
 async def upsert_units(

@@ -2,30 +2,19 @@
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, text
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_actionplan.models import DirectoryUnit, Period, Person, UnitResultRow
+from forbedring_chassis.db import lock_or_create, replace_period_rows
 
 
 async def lock_period(session: AsyncSession, *, period_id: str) -> Period:
     """The period's row, created if new, locked until the transaction ends: one period's
     events are applied one at a time, so its plans are opened once."""
-    await session.exec(
-        pg_insert(Period)
-        .values(period_id=period_id)
-        .on_conflict_do_nothing(index_elements=["period_id"])
-    )
-    return (
-        await session.exec(
-            select(Period)
-            .where(Period.period_id == period_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).one()
+    return await lock_or_create(session, Period, key={"period_id": period_id})
 
 
 async def get_period(session: AsyncSession, *, period_id: str) -> Period | None:
@@ -66,19 +55,15 @@ async def replace_directory(
     units: Sequence[DirectoryUnit],
     people: Sequence[Person],
 ) -> None:
-    await session.exec(delete(DirectoryUnit).where(col(DirectoryUnit.period_id) == period_id))
-    await session.exec(delete(Person).where(col(Person.period_id) == period_id))
-    session.add_all(units)
-    session.add_all(people)
-    await session.flush()
+    await replace_period_rows(
+        session, period_id=period_id, rows={DirectoryUnit: units, Person: people}
+    )
 
 
 async def replace_units(
     session: AsyncSession, *, period_id: str, units: Sequence[DirectoryUnit]
 ) -> None:
-    await session.exec(delete(DirectoryUnit).where(col(DirectoryUnit.period_id) == period_id))
-    session.add_all(units)
-    await session.flush()
+    await replace_period_rows(session, period_id=period_id, rows={DirectoryUnit: units})
 
 
 async def units_of(session: AsyncSession, *, period_id: str) -> dict[str, DirectoryUnit]:
