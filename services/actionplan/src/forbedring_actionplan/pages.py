@@ -364,8 +364,28 @@ async def _plan_page(
     view = await plan_view.plan(
         session, plan_id=plan_id, person_id=principal.subject, language=request_language(request)
     )
-    context = {"plan": view, "archived": None, "form": form, "values": values or {}}
+    context = {
+        "plan": view,
+        "archived": None,
+        "form": form,
+        "values": values or {},
+        "linked": await _linked_names(request, session, view),
+    }
     return _page(request, "plan.html", context, problems)
+
+
+async def _linked_names(
+    request: Request, session: AsyncSession, view: PlanPublic
+) -> dict[str, str]:
+    """What the plan's measures link to, by id, in the reader's language: the
+    questionnaire's item texts and factor names (never a figure)."""
+    period = await repository.get_period(session, period_id=view.period_id)
+    if period is None:
+        return {}
+    texts = plan_view.Texts(period, request_language(request))
+    return {
+        m.linked_id: texts.name(m.linked_id) or m.linked_id for m in view.measures if m.linked_id
+    }
 
 
 @router.get("/plans/{plan_id}", response_class=HTMLResponse, name="plan-page")
@@ -512,6 +532,7 @@ async def version_page(
             "archived": stored,
             "form": None,
             "values": {},
+            "linked": await _linked_names(request, session, stored.plan),
         }
         return _page(request, "plan.html", context)
 
