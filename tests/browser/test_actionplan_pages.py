@@ -258,3 +258,84 @@ async def test_a_leader_writes_escalates_and_completes_and_an_employee_reads_on_
     await employee.emulate_media(media="print")
     await expect(employee.locator(".language-switcher")).to_be_hidden()
     await expect(employee.locator("article.measure").first).to_be_visible()
+
+
+OVERVIEW = {
+    "home": {"nb": "Handlingsplaner", "nn": "Handlingsplanar", "en": "Action plans"},
+    "roll_up": {
+        "nb": "Underenhetenes planer",
+        "nn": "Planane til undereiningane",
+        "en": "Sub-units' plans",
+    },
+    "indicators": {
+        "nb": "Indikatorer for handlingsplaner",
+        "nn": "Indikatorar for handlingsplanar",
+        "en": "Action plan indicators",
+    },
+    "refused": {
+        "nb": "Du har ikke tilgang",
+        "nn": "Du har ikkje tilgang",
+        "en": "You do not have access",
+    },
+    "edit": {"nb": "Endre tiltak", "nn": "Endre tiltak", "en": "Edit measure"},
+}
+
+
+async def test_the_overview_pages_a_measure_form_and_a_refusal_in_every_language(
+    served: Served, new_page: NewPage, assert_accessible: AssertAccessible
+) -> None:
+    period = served.org.period_id
+    async with httpx.AsyncClient(base_url=served.base, timeout=10) as http:
+        login = await http.post("/dev-login", json={"employee_id": PEOPLE["leader"]})
+        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        plan = (await http.get(f"/api/v1/periods/{period}/units/S-PUB/plan", headers=bearer)).json()
+        made = await http.post(
+            f"/api/v1/plans/{plan['plan_id']}/measures",
+            headers=bearer,
+            json={"category": "hse", "title": "Breaks on busy shifts", "linked_id": "wc2"},
+        )
+        assert made.status_code == 201, made.text
+    edit = f"{served.base}/plans/{plan['plan_id']}/measures/{made.json()['measure_id']}"
+
+    above = await new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    await sign_in(above, f"{served.base}/?lang=nb", PEOPLE["leader_above"], assert_accessible)
+    hr = await new_page(viewport={"width": 1280, "height": 800})
+    await sign_in(hr, f"{served.base}/?lang=nb", PEOPLE["hr_admin"], assert_accessible)
+    leader = await new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    await sign_in(leader, f"{edit}?lang=nb", PEOPLE["leader"], assert_accessible)
+    other = await new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    await sign_in(other, served.unit("nb", "S-PUB"), PEOPLE["elsewhere"], assert_accessible)
+
+    async def shows(page: Page, url: str, heading: str) -> None:
+        await page.goto(url)
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        width, visible = await page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert width <= visible, f"{page.url} is {width}px wide in a {visible}px window"
+        await no_hidden_figure(page)
+        await assert_accessible(page)
+
+    for lang in LANGS:
+        await shows(above, f"{served.base}/?lang={lang}", OVERVIEW["home"][lang])
+        await expect(above.locator("main table")).to_contain_text("Liten post")
+        await shows(
+            above, f"{served.base}/periods/{period}/roll-up?lang={lang}", OVERVIEW["roll_up"][lang]
+        )
+        await shows(above, served.unit(lang, "S-SMALL"), "Liten post")
+        await expect(above.locator(".roll-up__label")).to_contain_text("Klinikk")
+        await shows(
+            hr,
+            f"{served.base}/periods/{period}/indicators?lang={lang}",
+            OVERVIEW["indicators"][lang],
+        )
+        await expect(hr.locator("a[href$='units-without-plan.xlsx']")).to_be_visible()
+        await shows(hr, served.unit(lang, "K2"), "Rehabilitering")
+        await expect(hr.locator(".roll-up__label")).to_contain_text("Rehabilitering")
+        await shows(leader, f"{edit}?lang={lang}", OVERVIEW["edit"][lang])
+        await expect(leader.locator("#status")).to_be_visible()
+        await expect(leader.locator("#evaluation_decision")).to_be_visible()
+        await shows(other, served.unit(lang, "S-PUB"), OVERVIEW["refused"][lang])
+    download = await hr.request.get(f"{served.base}/periods/{period}/units-without-plan.csv")
+    assert download.status == 200
+    assert (await download.text()).startswith("unit_id,unit_name,level")
