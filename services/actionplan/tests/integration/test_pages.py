@@ -430,3 +430,74 @@ async def test_form_posts_change_the_plan_and_bad_ones_show_the_message_and_chan
         assert [m["title"] for m in parent["measures"]] == ["Staffing"]
         shown = await web.get(page, "leader", "en")
         assert "Taken into the plan of Klinikk" in shown.text
+
+
+async def test_carry_over_and_a_declined_escalation_through_the_pages(
+    actionplan: Any, produce: Any
+) -> None:
+    last = an_org()
+    this = an_org(organisation_id=last.opened.organisation_id)
+    this.opened = this.opened.model_copy(
+        update={"opens_at": last.opened.opens_at + timedelta(days=365)}
+    )
+    async with actionplan() as app:
+        await produce(last.events())
+        await app.wait_for_plans(last.period_id)
+        old = await app.plan(last.period_id, "S-PUB")
+        unfinished = (
+            await app.send(
+                "POST", f"/api/v1/plans/{old['plan_id']}/measures", "leader", measure(title="Old")
+            )
+        ).json()
+        await produce(this.events())
+        await app.wait_for_plans(this.period_id)
+        new = await app.plan(this.period_id, "S-PUB")
+        web = Web(app)
+        page = f"/plans/{new['plan_id']}"
+        shown = await web.get(page, "leader", "nb")
+        assert "Videreføre tiltak fra forrige plan" in shown.text
+        assert f'value="{unfinished["measure_id"]}"' in shown.text
+        reply = await web.post(f"{page}/carry-over?lang=nb", "leader", {})
+        assert reply.status_code == 422
+        assert "Velg minst ett tiltak." in reply.text
+        assert (await app.plan(this.period_id, "S-PUB"))["measures"] == []
+        reply = await web.post(
+            f"{page}/carry-over", "leader", {"measure_ids": [unfinished["measure_id"]]}
+        )
+        assert reply.status_code == 303
+        new = await app.plan(this.period_id, "S-PUB")
+        assert [(m["title"], m["continued"]) for m in new["measures"]] == [("Old", True)]
+        shown = await web.get(page, "leader", "en")
+        assert "Carry over measures from the last plan" not in shown.text
+        assert "Continued from an earlier plan" in shown.text
+
+        # A staff-meeting review of the plan is one of the dialogue steps.
+        today = app.clock.now().date().isoformat()
+        reply = await web.post(
+            f"{page}/dialogue", "leader", {"step": "staff_review", "held_on": today, "note": ""}
+        )
+        assert reply.status_code == 303
+        shown = await web.get(page, "representative", "nn")
+        assert "Planen gjennomgått i personalmøte" in shown.text
+
+        # Declined by the parent's leader, with a reason: back in the unit's plan.
+        [carried] = new["measures"]
+        reply = await web.post(
+            f"{page}/measures/{carried['measure_id']}/escalate",
+            "leader",
+            {"reason": "Too big for us.", "revision": carried["revision"]},
+        )
+        assert reply.status_code == 303
+        inbox = (await app.get(f"/api/v1/periods/{this.period_id}/inbox", "leader_above")).json()
+        [pending] = inbox["incoming"]
+        reply = await web.post(
+            f"/escalations/{pending['escalation_id']}/decline",
+            "leader_above",
+            {"reason": "Solve it with the section's budget."},
+        )
+        assert reply.status_code == 303
+        shown = await web.get(page, "leader", "en")
+        assert "Declined by Klinikk, back in this plan" in shown.text
+        assert "Solve it with the section&#39;s budget." in shown.text
+        # Declined, it may be lifted again.
+        assert f"/measures/{carried['measure_id']}/escalate" in shown.text
