@@ -341,6 +341,9 @@ def proxy_problems(text: str) -> list[str]:
     for path, upstream in (("/mail/", "mailpit:8025"), ("/jaeger/", "jaeger:16686")):
         if upstream not in locations.get(path, ""):
             problems.append(f"{path} does not proxy to {upstream}")
+    metrics = [p for p in locations if re.fullmatch(r"\^/\[a-z\]\+/metrics", p)]
+    if not metrics or "return 404" not in locations[metrics[0]]:
+        problems.append("the proxy exposes /<service>/metrics (monitoring scrapes the ports)")
     return problems
 
 
@@ -486,3 +489,5 @@ def test_a_proxy_config_missing_a_service_route_is_caught() -> None:
     text = NGINX_CONF.read_text(encoding="utf-8")
     broken = text.replace("location /publication/", "location /publications/")
     assert "no location /publication/ in the proxy config" in proxy_problems(broken)
+    exposed = NGINX_CONF.read_text(encoding="utf-8").replace("return 404;", "return 200;")
+    assert any("exposes /<service>/metrics" in p for p in proxy_problems(exposed))

@@ -175,7 +175,8 @@ async def get_research_export(period_id: str, session: SessionDep, _: HrAdminDep
 
 
 @router.get("/questionnaires/{version}")
-async def get_questionnaire(version: str) -> QuestionnairePublic:
+async def get_questionnaire(version: str, principal: PrincipalDep) -> QuestionnairePublic:
+    """The questionnaire's texts, for someone signed in (every API requires sign-in)."""
     try:
         return load_questionnaire(version)
     except UnknownQuestionnaireVersionError as exc:

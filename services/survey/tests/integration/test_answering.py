@@ -32,7 +32,9 @@ async def test_an_employee_sees_one_invitation_per_unit_naming_the_unit(
     ]
     assert [i["unit_id"] for i in await harness.api.invitations("e-b-1")] == ["b"]
     version = invitations[0]["questionnaire_version"]
-    reply = await harness.api.http.get(f"/api/v1/questionnaires/{version}")
+    path = f"/api/v1/questionnaires/{version}"
+    assert (await harness.api.http.get(path)).status_code == 401
+    reply = await harness.api.http.get(path, headers=await harness.api.headers("e-a-0"))
     assert reply.status_code == 200
     assert reply.json()["version"] == version
 
