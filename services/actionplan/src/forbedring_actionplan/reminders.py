@@ -16,7 +16,7 @@ from forbedring_actionplan import repository
 from forbedring_actionplan.context import today
 from forbedring_actionplan.domain import deadlines, quality
 from forbedring_actionplan.repository.reminders import LedgerRow
-from forbedring_chassis.outbox import stage_event
+from forbedring_chassis.outbox import stage_events
 from forbedring_contracts.events import PlanDeadlineApproaching
 
 
@@ -73,9 +73,9 @@ async def remind_due(session: AsyncSession, *, now: datetime) -> list[Sent]:
     )
     missing = await _missing(session, [p.plan_id for p in plans])
     sent: list[Sent] = []
+    events: list[PlanDeadlineApproaching] = []
     for m in measures:
-        stage_event(
-            session,
+        events.append(
             _event(
                 plan_id=m.plan_id,
                 period_id=m.period_id,
@@ -93,8 +93,7 @@ async def remind_due(session: AsyncSession, *, now: datetime) -> list[Sent]:
         sent.append(Sent(m.period_id, "measure", m.measure_id, m.deadline, m.threshold))
     for p in plans:
         parent = parents.get((p.period_id, p.unit_id))
-        stage_event(
-            session,
+        events.append(
             _event(
                 plan_id=p.plan_id,
                 period_id=p.period_id,
@@ -113,6 +112,7 @@ async def remind_due(session: AsyncSession, *, now: datetime) -> list[Sent]:
             ),
         )
         sent.append(Sent(p.period_id, "plan", p.plan_id, p.deadline, p.threshold))
+    await stage_events(session, events)
     return sent
 
 

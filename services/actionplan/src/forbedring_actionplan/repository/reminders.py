@@ -7,11 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from forbedring_actionplan.models import Reminder
 
 # The most urgent threshold reached (domain/deadlines.py `due`), computed in SQL so that one
 # query finds every subject due; :horizon is today + 30 days.
@@ -98,35 +94,41 @@ class LedgerRow:
     sent: bool
 
 
+_CLAIM = text(
+    """
+    INSERT INTO actionplan_reminders (subject_id, subject, deadline, threshold, sent, at)
+    SELECT r.subject_id, r.subject, r.deadline, r.threshold, r.sent, :at
+      FROM unnest(CAST(:subject_ids AS varchar[]), CAST(:subjects AS varchar[]),
+                  CAST(:deadlines AS date[]), CAST(:thresholds AS integer[]),
+                  CAST(:sent AS boolean[]))
+           WITH ORDINALITY AS r(subject_id, subject, deadline, threshold, sent, n)
+     ORDER BY r.n
+    ON CONFLICT DO NOTHING
+    RETURNING subject_id, threshold, sent
+    """
+)
+
+
 async def claim(
     session: AsyncSession, *, rows: Sequence[LedgerRow], now: datetime
 ) -> set[tuple[str, int]]:
     """Insert the rows that are not in the ledger yet; the (subject, threshold) pairs of
     the `sent` ones this transaction inserted (a concurrent replica's insert of the same
-    key waits for it and then inserts nothing)."""
-    claimed: set[tuple[str, int]] = set()
-    for start in range(0, len(rows), 5000):
-        chunk = rows[start : start + 5000]
-        inserted = await session.exec(
-            pg_insert(Reminder)
-            .values(
-                [
-                    {
-                        "subject_id": r.subject_id,
-                        "subject": r.subject,
-                        "deadline": r.deadline,
-                        "threshold": r.threshold,
-                        "sent": r.sent,
-                        "at": now,
-                    }
-                    for r in chunk
-                ]
-            )
-            .on_conflict_do_nothing()
-            .returning(col(Reminder.subject_id), col(Reminder.threshold), col(Reminder.sent))
+    key waits for it and then inserts nothing). One statement whatever the number of rows
+    (arrays, not one parameter per value), in the order given."""
+    if not rows:
+        return set()
+    inserted = await session.exec(  # type: ignore[call-overload]
+        _CLAIM.bindparams(
+            subject_ids=[r.subject_id for r in rows],
+            subjects=[r.subject for r in rows],
+            deadlines=[r.deadline for r in rows],
+            thresholds=[r.threshold for r in rows],
+            sent=[r.sent for r in rows],
+            at=now,
         )
-        claimed |= {(s, t) for s, t, sent in inserted.all() if sent}
-    return claimed
+    )
+    return {(s, t) for s, t, sent in inserted.all() if sent}
 
 
 async def leaders_of(
