@@ -2,11 +2,12 @@
 
 Each of `connections` workers keeps one SMTP connection and loops: claim a few due rows
 (FOR UPDATE SKIP LOCKED; status 'sending' with a lease), commit, send them, then record
-in one transaction what happened to each: sent; a temporary failure (connection refused,
-4xx, timeout) back to pending with exponential backoff; a permanent one (5xx, a refused
-address) failed, never retried. A process that stops between sending and recording
-leaves rows 'sending'; once their lease is over they are marked 'possibly sent', never
-sent again on their own, and shown to HR, who may resend them (same Message-ID).
+what happened to each, in the transaction that claims the next batch: sent; a temporary
+failure (connection refused, 4xx, timeout) back to pending with exponential backoff; a
+permanent one (5xx, a refused address) failed, never retried. A process that stops
+between sending and recording leaves rows 'sending'; once their lease is over they are
+marked 'possibly sent', never sent again on their own, and shown to HR, who may resend
+them (same Message-ID).
 A token bucket shared by the workers holds the sending rate.
 """
 
@@ -15,9 +16,11 @@ import contextlib
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Literal
 
 import aiosmtplib
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_chassis.clock import Clock
 from forbedring_chassis.db import Sessions, unit_of_work
@@ -86,6 +89,8 @@ class Outcome:
     sent: dict[int, str]
     retry: list[tuple[int, str, float]]
     failed: list[tuple[int, str]]
+    connection_failed: bool = False
+    """The server could not be reached or the connection broke: wait before the next."""
 
 
 class MailRelay:
@@ -102,6 +107,7 @@ class MailRelay:
         self._renderer = renderer
         self._settings = settings
         self._limiter = RateLimiter(settings.send_rate_per_s)
+        self._sender = parseaddr(settings.mail_from)[1]
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -141,54 +147,87 @@ class MailRelay:
             raise
 
     async def _worker(self, number: int) -> None:
+        """Claim, send, then record what happened in the same transaction that claims the
+        next batch: one transaction per batch, and at a crash only the batch being sent
+        is left unrecorded."""
         smtp: aiosmtplib.SMTP | None = None
+        outcome: Outcome | None = None
         try:
-            while not self._stopping.is_set():
+            while True:
+                stopping = self._stopping.is_set()
                 try:
-                    claimed, smtp = await self._round(smtp)
+                    rows = await self._record_and_claim(outcome, claim=not stopping)
+                    outcome = None
                 except Exception:
+                    # Kept to be recorded on the next try (the rows stay 'sending' meanwhile).
                     log.exception("notification.relay.failed", worker=number)
-                    claimed = 0
                     await _close(smtp)
                     smtp = None
-                if claimed < self._settings.relay_batch_size and not self._stopping.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(
-                            self._wake.wait(), self._settings.relay_poll_interval_s
-                        )
-                    self._wake.clear()
+                    if stopping:
+                        return
+                    await asyncio.sleep(self._settings.relay_poll_interval_s)
+                    continue
+                if stopping:
+                    return
+                if rows:
+                    outcome, smtp = await self._send(rows, smtp)
+                    if (
+                        len(rows) == self._settings.relay_batch_size
+                        and not outcome.connection_failed
+                    ):
+                        continue  # more is likely due: record and claim at once
+                    try:
+                        await self._record_and_claim(outcome, claim=False)
+                        outcome = None
+                    except Exception:
+                        log.exception("notification.relay.failed", worker=number)
+                        continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._settings.relay_poll_interval_s)
+                self._wake.clear()
         finally:
             await _close(smtp)
 
     async def send_pending(self) -> int:
         """One round on a connection of its own (tests and the benchmark drive this)."""
-        claimed, smtp = await self._round(None)
+        rows = await self._record_and_claim(None, claim=True)
+        if not rows:
+            return 0
+        outcome, smtp = await self._send(rows, None)
         await _close(smtp)
-        return claimed
+        await self._record_and_claim(outcome, claim=False)
+        return len(rows)
 
-    async def _round(self, smtp: aiosmtplib.SMTP | None) -> tuple[int, aiosmtplib.SMTP | None]:
-        now = self._clock.now()
+    async def _record_and_claim(self, outcome: Outcome | None, *, claim: bool) -> list[Claimed]:
+        """One transaction: what became of the last batch, then (if `claim`) the next
+        due rows, now 'sending' with a lease."""
+        if outcome is None and not claim:
+            return []
         async with unit_of_work(self._sessions) as session:
-            rows = await repository.claim(
+            if outcome is not None:
+                await self._record(session, outcome)
+            if not claim:
+                return []
+            now = self._clock.now()
+            return await repository.claim(
                 session,
                 now=now,
                 until=now + timedelta(seconds=self._settings.sending_lease_s),
                 limit=self._settings.relay_batch_size,
             )
-        if not rows:
-            return 0, smtp
-        outcome, smtp = await self._send(rows, smtp)
-        async with unit_of_work(self._sessions) as session:
-            await repository.mark_sent(session, sent=outcome.sent, now=self._clock.now())
-            for delivery_id, error, wait_s in outcome.retry:
-                await repository.mark_retry(
-                    session,
-                    delivery_id=delivery_id,
-                    error=error,
-                    at=self._clock.now() + timedelta(seconds=wait_s),
-                )
-            for delivery_id, error in outcome.failed:
-                await repository.mark_failed(session, delivery_id=delivery_id, error=error)
+
+    async def _record(self, session: AsyncSession, outcome: Outcome) -> None:
+        now = self._clock.now()
+        await repository.mark_sent(session, sent=outcome.sent, now=now)
+        for delivery_id, error, wait_s in outcome.retry:
+            await repository.mark_retry(
+                session,
+                delivery_id=delivery_id,
+                error=error,
+                at=now + timedelta(seconds=wait_s),
+            )
+        for delivery_id, error in outcome.failed:
+            await repository.mark_failed(session, delivery_id=delivery_id, error=error)
         if outcome.retry or outcome.failed:
             log.warning(
                 "notification.relay.not_sent",
@@ -196,7 +235,6 @@ class MailRelay:
                 retry=len(outcome.retry),
                 failed=len(outcome.failed),
             )
-        return len(rows), smtp
 
     async def _send(
         self, rows: list[Claimed], smtp: aiosmtplib.SMTP | None
@@ -204,7 +242,7 @@ class MailRelay:
         outcome = Outcome({}, [], [])
         for index, row in enumerate(rows):
             try:
-                rendered, message = self._renderer.message(
+                rendered, raw = self._renderer.raw(
                     key=row.key,
                     kind=Kind(row.kind),
                     email=row.email,
@@ -221,13 +259,14 @@ class MailRelay:
             try:
                 if smtp is None:
                     smtp = await self._connect()
-                await smtp.send_message(message)
+                await smtp.sendmail(self._sender, [row.email], raw)
             except Exception as exc:
                 failure = classify(exc)
                 await _close(smtp)
                 smtp = None
                 self._settle(outcome, row, failure)
                 if failure.connection:
+                    outcome.connection_failed = True
                     for later in rows[index + 1 :]:
                         self._settle(outcome, later, failure)
                     break

@@ -79,6 +79,13 @@ class NotificationSettings(ServiceSettings):
         default=7, ge=0, description="The last days of a period in which the digest is daily"
     )
 
+    outbox_poll_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="This service publishes no events: its (chassis) outbox is polled "
+        "rarely, so as not to take a transaction every 50 ms from the mail relay",
+    )
+
     hr_admins: list[str] = Field(
         default_factory=list,
         description="Employee ids allowed on the admin page besides the directory's hr_admins",

@@ -146,3 +146,32 @@ def test_smtp_errors_a_recipient_refused_for_good_is_permanent_the_rest_temporar
     assert not down.permanent
     assert down.connection
     assert not classify(aiosmtplib.SMTPServerDisconnected("gone")).permanent
+
+
+@pytest.mark.parametrize("language", ["nb", "nn", "en"])
+@pytest.mark.parametrize("kind", list(Kind))
+def test_the_bytes_sent_are_ascii_crlf_short_lines_and_carry_the_name(
+    kind: Kind, language: str
+) -> None:
+    name = "Kåre Ærlig-Øvrebø, «Sjef»"
+    context = {**EXAMPLES[kind], "recipient_name": name}
+    _, raw = RENDERER.raw(
+        key=idempotency_key(kind, "fact", "E1"),
+        kind=kind,
+        email="kare@example.org",
+        name=name,
+        language=language,
+        context=context,
+        now=datetime(2026, 2, 9, 9, 0, tzinfo=UTC),
+    )
+    assert raw.isascii()
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert not parsed.defects
+    assert all(not part.defects for part in parsed.walk())
+    assert parsed["To"] == f'"{name}" <kare@example.org>'
+    assert parsed["From"] == "ForBedring <forbedring@example.org>"
+    for subtype in ("plain", "html"):
+        body = parsed.get_body((subtype,)).get_content()  # type: ignore[union-attr]
+        assert (name if subtype == "plain" else "Kåre Ærlig-Øvrebø") in body
