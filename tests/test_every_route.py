@@ -78,7 +78,7 @@ def routes_of(app: FastAPI) -> list[tuple[str, str]]:
 def _walk(routes: Any, prefix: str) -> Iterator[tuple[str, str]]:
     for route in routes:
         if isinstance(route, APIRoute):
-            for method in route.methods - {"HEAD"}:
+            for method in (route.methods or set()) - {"HEAD"}:
                 yield method, prefix + route.path
         elif isinstance(route, Route):  # FastAPI's own: /docs, /openapi.json
             for method in (route.methods or set()) - {"HEAD"}:

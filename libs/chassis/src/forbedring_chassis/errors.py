@@ -52,6 +52,8 @@ class ServiceError(Exception):
         self.message = message
         self.problems = [dict(p) for p in problems]
         self.extra = extra
+        self.headers: dict[str, str] = {}
+        """Response headers the refusal needs (e.g. Retry-After)."""
 
     def body(self) -> dict[str, Any]:
         detail: dict[str, Any] = {"code": self.code, "message": self.message, **self.extra}
@@ -96,7 +98,7 @@ _CODES = {
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return JSONResponse(exc.body(), status_code=exc.status_code)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

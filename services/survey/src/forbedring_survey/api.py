@@ -16,6 +16,7 @@ from forbedring_survey.domain.questionnaire import (
     load_questionnaire,
 )
 from forbedring_survey.errors import Invalid, NotFound
+from forbedring_survey.limits import limit_submissions
 from forbedring_survey.schemas import (
     ImportAccepted,
     InvitationPublic,
@@ -202,7 +203,11 @@ async def my_invitations(session: SessionDep, principal: PrincipalDep) -> list[I
     return [InvitationPublic.of(i) for i in found]
 
 
-@router.post("/responses", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/responses",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(limit_submissions)],
+)
 async def submit_response(
     body: SubmissionCreate, session: SessionDep, principal: PrincipalDep
 ) -> SubmissionAccepted:

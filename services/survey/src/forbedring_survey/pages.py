@@ -13,7 +13,7 @@ form repeats in a hidden field; another site can neither read nor set it.
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from forbedring_chassis.auth import Principal
@@ -32,6 +32,7 @@ from forbedring_survey import answering, participation, periods
 from forbedring_survey.domain.answers import PROBLEM_TEXTS, ProblemCode
 from forbedring_survey.domain.questionnaire import DONT_KNOW, Questionnaire, load_questionnaire
 from forbedring_survey.errors import AlreadyAnswered, InvalidAnswers, NotFound
+from forbedring_survey.limits import limit_submissions
 from forbedring_survey.models import Invitation
 from forbedring_survey.settings import SurveySettings
 
@@ -150,7 +151,7 @@ async def form(number: int, request: Request, session: SessionDep) -> HTMLRespon
     return _render_form(request, invitation, number=number)
 
 
-@router.post("/answer/{number}", name="survey-submit")
+@router.post("/answer/{number}", name="survey-submit", dependencies=[Depends(limit_submissions)])
 async def submit(number: int, request: Request, session: SessionDep) -> Response:
     principal = await _viewer(request, session)
     if principal is None:

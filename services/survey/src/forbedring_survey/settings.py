@@ -11,6 +11,12 @@ class SurveySettings(ServiceSettings):
 
     service_name: ClassVar[str] = "survey"
 
+    submission_rate_limit_per_s: int = Field(
+        default=1000,
+        ge=1,
+        description="answers accepted per second, all replicas together (a flood guard; "
+        "never per person, which would date a person's answer)",
+    )
     organisation_id: str = Field(
         default="default", min_length=1, max_length=64, description="The trust this runs for"
     )

@@ -2,6 +2,7 @@
 settable clock and the scheduler driven by hand (`harness.tick()`)."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -101,12 +102,14 @@ def survey_settings(
     return SurveySettings(**values)
 
 
-@pytest.fixture
-async def harness(
-    infrastructure: Infrastructure, databases: Databases, private_topic_prefix: str
+@asynccontextmanager
+async def started(
+    infrastructure: Infrastructure, databases: Databases, topic_prefix: str, **overrides: Any
 ) -> AsyncIterator[Harness]:
+    """The survey in this process on a fresh database; keyword arguments override its
+    settings."""
     settings = survey_settings(
-        infrastructure, await databases.create("survey"), private_topic_prefix
+        infrastructure, await databases.create("survey"), topic_prefix, **overrides
     )
     clock = SettableClock(datetime.now(UTC))
     app = create_app(settings, clock=clock)
@@ -119,9 +122,17 @@ async def harness(
                 clock=clock,
                 settings=settings,
                 runtime=app.state.runtime,
-                topic_prefix=private_topic_prefix,
+                topic_prefix=topic_prefix,
                 infrastructure=infrastructure,
             )
+
+
+@pytest.fixture
+async def harness(
+    infrastructure: Infrastructure, databases: Databases, private_topic_prefix: str
+) -> AsyncIterator[Harness]:
+    async with started(infrastructure, databases, private_topic_prefix) as running:
+        yield running
 
 
 async def open_period(harness: Harness, organisation: dict[str, Any], **fields: Any) -> str:
