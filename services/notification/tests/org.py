@@ -151,3 +151,44 @@ def a_period(period_id: str) -> Period:
         ),
     )
     return Period(period_id, opened, directory)
+
+
+def a_large_trust(period_id: str, employees: int, *, units: int = 150) -> DirectoryUpdated:
+    """A trust of `employees` people spread over `units` wards under one enterprise, each
+    ward with a leader, languages in turn (the benchmark's and the SIGKILL test's)."""
+    wards = [
+        UnitInScope(unit_id=f"U{n:03d}", parent_id="HF", name=f"Enhet {n}", level="3", eligible=0)
+        for n in range(units)
+    ]
+    return DirectoryUpdated(
+        period_id=period_id,
+        units=(
+            UnitInScope(unit_id="HF", parent_id=None, name="Helse Stor HF", level="1", eligible=0),
+            *wards,
+        ),
+        roles=tuple(
+            RoleAssignment(
+                person_id=f"L{n:03d}",
+                unit_id=f"U{n:03d}",
+                role="leader",
+                name=f"Leder {n}",
+                email=f"l{n:03d}@large.example.org",
+                language="nb",
+            )
+            for n in range(units)
+        ),
+        members=tuple(
+            Membership(
+                person_id=f"E{n:05d}",
+                unit_id=f"U{n % units:03d}",
+                name=f"Ansatt Nummer {n}",
+                email=large_trust_address(n),
+                language=_LANGUAGES[n % 3],
+            )
+            for n in range(employees)
+        ),
+    )
+
+
+def large_trust_address(n: int) -> str:
+    return f"e{n:05d}@large.example.org"
