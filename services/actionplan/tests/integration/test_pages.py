@@ -8,6 +8,7 @@ import html as html_lib
 import io
 import re
 from datetime import timedelta
+from importlib.resources import files
 from typing import Any
 
 import httpx
@@ -62,10 +63,15 @@ def assert_no_hidden_figure(html: str, where: str) -> None:
     assert shown == [], f"{where} shows a suppressed unit's figure: {shown}"
 
 
-def test_every_template_message_exists_in_every_language() -> None:
+def test_every_template_message_exists_in_every_language_and_nothing_is_inline() -> None:
     pages = Pages.for_package("forbedring_actionplan")
     assert pages.missing_messages() == []
     assert pages.catalog.problems() == []
+    # The Content-Security-Policy refuses inline script and style: none is written.
+    templates = files("forbedring_actionplan") / "templates"
+    for template in templates.iterdir():
+        source = template.read_text(encoding="utf-8")
+        assert not re.search(r"<script|<style|\sstyle=|\son[a-z]+=", source), template.name
 
 
 async def test_each_page_for_the_allowed_roles_in_every_language_and_refused_for_others(
