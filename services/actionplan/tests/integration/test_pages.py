@@ -15,7 +15,7 @@ import httpx
 from openpyxl import load_workbook
 
 from forbedring_chassis.testing import eventually
-from forbedring_chassis.web import Pages
+from forbedring_chassis.web import NAV_SECTIONS, Pages
 from services.actionplan.tests.integration.conftest import ROLES, Actionplan, token
 from services.actionplan.tests.integration.test_plans import measure
 from services.actionplan.tests.org import HIDDEN_FIGURES, PEOPLE, an_org
@@ -236,6 +236,14 @@ async def test_form_posts_change_the_plan_and_bad_ones_show_the_message_and_chan
         )
         assert reply.status_code == 303, reply.text
         assert reply.headers["location"] == f"{page}?saved=focus#focus"
+        # Behind the proxy every link and redirect carries its prefix.
+        proxied = await app.client.get(
+            page, headers={**token("leader"), "X-Forwarded-Prefix": "/actionplan"}
+        )
+        links = re.findall(r'(?:href|action)="(/[^"]*)"', proxied.text)
+        assert links
+        others = {href for _, href in NAV_SECTIONS}  # the header's links to the other services
+        assert [x for x in links if not x.startswith("/actionplan/") and x not in others] == []
         plan = await app.plan(org.period_id, "S-PUB")
         assert plan["focus"]["areas"][0]["decision"] == "accepted"
         # A stale revision: a conflict, nothing changed.
