@@ -5,18 +5,21 @@ import functools
 import os
 import subprocess
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_contracts import envelope
+from forbedring_contracts.events.base import Event
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 INFRA_SCRIPT = REPO_ROOT / "deploy" / "local" / "infra.sh"
@@ -196,6 +199,37 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+SendEvents = Callable[[Sequence[Event]], Awaitable[None]]
+
+
+@asynccontextmanager
+async def event_producer(
+    infrastructure: "Infrastructure", topic_prefix: str
+) -> AsyncIterator[SendEvents]:
+    """`await send(events)`: each event to the real broker exactly as a producing service
+    sends it (the contract's envelope, key, headers and timestamp), under `topic_prefix`."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_idempotence=True
+    )
+    await producer.start()
+
+    async def send(events: Sequence[Event]) -> None:
+        for event in events:
+            record = envelope.encode(event)
+            await producer.send_and_wait(
+                topic_prefix + record.topic,
+                record.value,
+                key=record.key,
+                headers=record.headers,
+                timestamp_ms=record.timestamp_ms,
+            )
+
+    try:
+        yield send
+    finally:
+        await producer.stop()
 
 
 ISSUER_FOR_TESTS = "https://issuer.test"

@@ -4,7 +4,7 @@ signed by a test issuer. A test waits for what it needs (its plans, an empty out
 never sleeps."""
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
@@ -23,9 +23,15 @@ from forbedring_actionplan.scheduler import Scheduler
 from forbedring_actionplan.settings import ActionplanSettings
 from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
 from forbedring_chassis.clock import SettableClock
-from forbedring_chassis.testing import Databases, Infrastructure, eventually, plain_url, unique_name
-from forbedring_contracts import envelope
-from forbedring_contracts.events import Event
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    SendEvents,
+    event_producer,
+    eventually,
+    plain_url,
+    unique_name,
+)
 from services.actionplan.tests.org import PEOPLE, RELEASED_AT
 
 ISSUER = DevelopmentIssuer(issuer="https://issuer.test", audience="forbedring")
@@ -115,27 +121,10 @@ async def actionplan(
 
 
 @pytest.fixture
-async def produce(
-    infrastructure: Infrastructure, topic_prefix: str
-) -> AsyncIterator[Callable[[Sequence[Event]], Any]]:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_idempotence=True
-    )
-    await producer.start()
-
-    async def send(events: Sequence[Event]) -> None:
-        for event in events:
-            record = envelope.encode(event)
-            await producer.send_and_wait(
-                topic_prefix + record.topic,
-                record.value,
-                key=record.key,
-                headers=record.headers,
-                timestamp_ms=record.timestamp_ms,
-            )
-
-    yield send
-    await producer.stop()
+async def produce(infrastructure: Infrastructure, topic_prefix: str) -> AsyncIterator[SendEvents]:
+    """Send events to the real broker exactly as a producing service would."""
+    async with event_producer(infrastructure, topic_prefix) as send:
+        yield send
 
 
 async def published(

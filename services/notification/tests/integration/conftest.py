@@ -3,7 +3,7 @@ private to each test, sending to a real SMTP server the test starts (aiosmtpd). 
 produced to the broker the way the other services send them (the contracts' envelope)."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,15 +11,19 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
 from forbedring_chassis.clock import SettableClock
-from forbedring_chassis.testing import Databases, Infrastructure, uncommitted, unique_name
-from forbedring_contracts import envelope
-from forbedring_contracts.events import Event
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    SendEvents,
+    event_producer,
+    uncommitted,
+    unique_name,
+)
 from forbedring_notification.app import create_app
 from forbedring_notification.consumers import CONSUMED_TOPICS
 from forbedring_notification.relay import MailRelay
@@ -173,23 +177,7 @@ async def notification(
 @pytest.fixture
 async def produce(
     infrastructure: Infrastructure, private_topic_prefix: str
-) -> AsyncIterator[Callable[[Sequence[Event]], Any]]:
+) -> AsyncIterator[SendEvents]:
     """Send events to the real broker exactly as a producing service would."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_idempotence=True
-    )
-    await producer.start()
-
-    async def send(events: Sequence[Event]) -> None:
-        for event in events:
-            record = envelope.encode(event)
-            await producer.send_and_wait(
-                private_topic_prefix + record.topic,
-                record.value,
-                key=record.key,
-                headers=record.headers,
-                timestamp_ms=record.timestamp_ms,
-            )
-
-    yield send
-    await producer.stop()
+    async with event_producer(infrastructure, private_topic_prefix) as send:
+        yield send

@@ -11,14 +11,21 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
 from forbedring_chassis.clock import SettableClock
-from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
-from forbedring_contracts import envelope, topics
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    SendEvents,
+    event_producer,
+    eventually,
+    unique_name,
+)
+from forbedring_contracts import topics
 from forbedring_contracts.events import (
     DirectoryUpdated,
     Event,
@@ -351,28 +358,10 @@ async def publication(
 
 
 @pytest.fixture
-async def produce(
-    infrastructure: Infrastructure, topic_prefix: str
-) -> AsyncIterator[Callable[[Sequence[Event]], Any]]:
+async def produce(infrastructure: Infrastructure, topic_prefix: str) -> AsyncIterator[SendEvents]:
     """Send events to the real broker exactly as a producing service would."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_idempotence=True
-    )
-    await producer.start()
-
-    async def send(events: Sequence[Event]) -> None:
-        for event in events:
-            record = envelope.encode(event)
-            await producer.send_and_wait(
-                topic_prefix + record.topic,
-                record.value,
-                key=record.key,
-                headers=record.headers,
-                timestamp_ms=record.timestamp_ms,
-            )
-
-    yield send
-    await producer.stop()
+    async with event_producer(infrastructure, topic_prefix) as send:
+        yield send
 
 
 async def released_events(
