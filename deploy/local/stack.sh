@@ -144,8 +144,17 @@ MSG
 load_demo() {
   [[ "${FORBEDRING_DEMO:-1}" == "0" ]] && return
   local -a vars; mapfile -t vars < <(service_env survey)
-  echo "loading the demo hospital (about 12,000 employees) and opening a survey period"
-  env "${vars[@]}" "$ROOT/.venv/bin/python" -m forbedring_survey.cli load-demo --wait-open 60
+  echo "loading the demo hospital (about 12,000 employees): last year's period, answered and"
+  echo "closed, then this year's, opened"
+  env "${vars[@]}" "$ROOT/.venv/bin/python" -m forbedring_survey.cli load-demo --wait-open 60 \
+    | tee "$LOGS/demo.log"
+  # Last year's results go through aggregation and publication as events; once actionplan
+  # has opened the plans, the demo's leaders write them through its API.
+  local previous
+  previous=$(sed -n 's/^Previous period: \([^ ]*\) .*/\1/p' "$LOGS/demo.log")
+  [[ -z "$previous" ]] && return
+  "$ROOT/.venv/bin/python" -m forbedring_actionplan.demo \
+    --url "http://127.0.0.1:${PORTS[actionplan]}" --period "$previous" --wait 300
 }
 
 down() {
