@@ -56,7 +56,7 @@ async def stage_events(session: AsyncSession, events: Sequence[Event]) -> None:
             }
         )
     if rows:
-        await session.exec(insert(OutboxMessage), params=rows)
+        await session.exec(insert(OutboxMessage.metadata.tables["outbox"]), params=rows)
 
 
 class OutboxRelay:
