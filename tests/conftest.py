@@ -6,12 +6,10 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from forbedring_aggregation.app import create_app as create_aggregation
 from forbedring_aggregation.settings import AggregationSettings
@@ -19,6 +17,7 @@ from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
     free_port,
+    in_process,
     service_environment,
     signed_in_as,
     unique_name,
@@ -48,18 +47,6 @@ class Stack:
         return SurveyApi(self.survey)
 
 
-@asynccontextmanager
-async def running(
-    app: object, base_url: str, headers: dict[str, str] | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:  # type: ignore[arg-type]
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url=base_url, headers=headers
-        ) as client:
-            yield client
-
-
 @pytest.fixture
 async def stack(
     infrastructure: Infrastructure, topic_prefix: str, databases: Databases
@@ -77,8 +64,8 @@ async def stack(
         consumer_group=unique_name("aggregation"),
     )
     async with (
-        running(create_survey(survey_settings), "http://survey") as survey,
-        running(
+        in_process(create_survey(survey_settings), "http://survey") as survey,
+        in_process(
             create_aggregation(aggregation_settings, verifier=verifier_for_tests()),
             "http://aggregation",
             # The HR admin of the test organisations reads the counts.

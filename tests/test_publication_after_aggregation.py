@@ -15,30 +15,27 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 
 from forbedring_aggregation import testing as synth
 from forbedring_aggregation.app import create_app as create_aggregation
 from forbedring_aggregation.settings import AggregationSettings
-from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
 from forbedring_chassis.clock import SettableClock
-from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    eventually,
+    in_process,
+    issuer_for_tests,
+    unique_name,
+    verifier_for_tests,
+)
 from forbedring_contracts.events import DirectoryUpdated, RoleAssignment, Unit
 from forbedring_publication.app import create_app as create_publication
 from forbedring_publication.scheduler import Scheduler
 from forbedring_publication.settings import PublicationSettings
 
-ISSUER = DevelopmentIssuer(issuer="https://issuer.test", audience="forbedring")
+ISSUER = issuer_for_tests()
 PER_UNIT = {"HF-L0": 12, "HF-L1": 9, "HF-L2": 3, "HF-L3": 8, "HF-L4": 2, "HF-L5": 10}
-
-
-@asynccontextmanager
-async def running(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
-            yield client
 
 
 def bearer(person: str) -> dict[str, str]:
@@ -116,10 +113,10 @@ async def released_snapshot(
             **common,
         ),
         clock=clock,
-        verifier=TokenVerifier(issuers={ISSUER.issuer: ISSUER.keys()}, audience="forbedring"),
+        verifier=verifier_for_tests(),
     )
     base = f"/api/v1/periods/{period}"
-    async with running(aggregation, "http://agg"), running(publication, "http://pub") as pub:
+    async with in_process(aggregation, "http://agg"), in_process(publication, "http://pub") as pub:
         await synth.produce(
             infrastructure.kafka_bootstrap_servers,
             topic_prefix,

@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -199,6 +201,20 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@asynccontextmanager
+async def in_process(
+    app: Any, base_url: str, *, headers: dict[str, str] | None = None, shutdown_s: float = 60
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app` run in this process with its lifespan (consumers, relay,
+    scheduler started; stopped on exit), optionally signed in by `headers`."""
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=shutdown_s) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=base_url, headers=headers
+        ) as client:
+            yield client
 
 
 SendEvents = Callable[[Sequence[Event]], Awaitable[None]]

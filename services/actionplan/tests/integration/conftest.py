@@ -15,13 +15,11 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from forbedring_actionplan.app import create_app
 from forbedring_actionplan.scheduler import Scheduler
 from forbedring_actionplan.settings import ActionplanSettings
-from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
 from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import (
     Databases,
@@ -29,12 +27,15 @@ from forbedring_chassis.testing import (
     SendEvents,
     event_producer,
     eventually,
+    in_process,
+    issuer_for_tests,
     plain_url,
     unique_name,
+    verifier_for_tests,
 )
 from services.actionplan.tests.org import PEOPLE, RELEASED_AT
 
-ISSUER = DevelopmentIssuer(issuer="https://issuer.test", audience="forbedring")
+ISSUER = issuer_for_tests()
 ROLES = ("anonymous", *PEOPLE)
 
 
@@ -110,12 +111,9 @@ async def actionplan(
             **extra,
         )
         the_clock = clock or SettableClock(RELEASED_AT + timedelta(hours=1))
-        verifier = TokenVerifier(issuers={ISSUER.issuer: ISSUER.keys()}, audience="forbedring")
-        app = create_app(settings, clock=the_clock, verifier=verifier)
-        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://ap") as client:
-                yield Actionplan(app, client, settings, the_clock)
+        app = create_app(settings, clock=the_clock, verifier=verifier_for_tests())
+        async with in_process(app, "http://ap") as client:
+            yield Actionplan(app, client, settings, the_clock)
 
     return start
 

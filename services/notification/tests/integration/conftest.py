@@ -11,18 +11,19 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
 from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
     SendEvents,
     event_producer,
+    in_process,
+    issuer_for_tests,
     uncommitted,
     unique_name,
+    verifier_for_tests,
 )
 from forbedring_notification.app import create_app
 from forbedring_notification.consumers import CONSUMED_TOPICS
@@ -32,7 +33,7 @@ from forbedring_notification.settings import NotificationSettings
 from services.notification.tests.org import OPENS_AT
 from services.notification.tests.smtp import SmtpServer
 
-ISSUER = DevelopmentIssuer(issuer="https://issuer.test", audience="forbedring")
+ISSUER = issuer_for_tests()
 HR_ADMIN = "HR"
 
 
@@ -164,12 +165,9 @@ async def notification(
             **extra,
         )
         the_clock = clock or SettableClock(OPENS_AT)
-        verifier = TokenVerifier(issuers={ISSUER.issuer: ISSUER.keys()}, audience="forbedring")
-        app = create_app(settings, clock=the_clock, verifier=verifier)
-        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://notif") as client:
-                yield Notification(app, client, settings, the_clock, infrastructure)
+        app = create_app(settings, clock=the_clock, verifier=verifier_for_tests())
+        async with in_process(app, "http://notif") as client:
+            yield Notification(app, client, settings, the_clock, infrastructure)
 
     return start
 

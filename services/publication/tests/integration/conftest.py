@@ -12,10 +12,9 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_chassis.auth import DevelopmentIssuer
 from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import (
     Databases,
@@ -23,7 +22,10 @@ from forbedring_chassis.testing import (
     SendEvents,
     event_producer,
     eventually,
+    in_process,
+    issuer_for_tests,
     unique_name,
+    verifier_for_tests,
 )
 from forbedring_contracts import topics
 from forbedring_contracts.events import (
@@ -53,7 +55,7 @@ from forbedring_publication.settings import PublicationSettings
 from services.publication.tests import answers
 from services.publication.tests.answers import scale_answers
 
-ISSUER = DevelopmentIssuer(issuer="https://issuer.test", audience="forbedring")
+ISSUER = issuer_for_tests()
 FINALIZED_AT = datetime(2026, 3, 16, 7, 0, tzinfo=UTC)
 STAGE_1_DELAY = timedelta(days=1)
 STAGE_2_DELAY = timedelta(days=7)
@@ -347,12 +349,9 @@ async def publication(
             **extra,
         )
         clock = SettableClock(FINALIZED_AT - timedelta(hours=1))
-        verifier = TokenVerifier(issuers={ISSUER.issuer: ISSUER.keys()}, audience="forbedring")
-        app = create_app(settings, clock=clock, verifier=verifier)
-        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://pub") as client:
-                yield Publication(app, client, settings, clock)
+        app = create_app(settings, clock=clock, verifier=verifier_for_tests())
+        async with in_process(app, "http://pub") as client:
+            yield Publication(app, client, settings, clock)
 
     return start
 
