@@ -12,6 +12,9 @@ STATE="${FORBEDRING_STACK_DIR:-$ROOT/.state}"
 RUN="$STATE/run"
 LOGS="$STATE/logs"
 PROXY_PORT="${FORBEDRING_PROXY_PORT:-8080}"
+# A namespace keeps such a stack's databases and topics apart from `make up`'s too:
+# forbedring_<namespace>_<service> and <namespace>.<topic>.
+NAMESPACE="${FORBEDRING_STACK_NAMESPACE:-}"
 BASE="${FORBEDRING_SERVICE_PORT_BASE:-8100}"
 SERVICES=(survey aggregation publication actionplan notification)
 declare -A PORTS=([survey]=$((BASE + 1)) [aggregation]=$((BASE + 2)) [publication]=$((BASE + 3))
@@ -31,7 +34,30 @@ ensure_nginx() {
 }
 
 database_url_for() {  # the admin URL with the service's own database name
-  echo "${DATABASE_URL%/*}/forbedring_$1"
+  echo "${DATABASE_URL%/*}/forbedring_${NAMESPACE:+${NAMESPACE}_}$1"
+}
+
+topic_prefix() { echo "${NAMESPACE:+$NAMESPACE.}"; }
+
+ensure_namespace() {  # the namespace's own databases and topics (make up's exist already)
+  [[ -z "$NAMESPACE" ]] && return
+  local svc
+  for svc in "${SERVICES[@]}"; do
+    "$ROOT/.venv/bin/python" - "$DATABASE_URL" "forbedring_${NAMESPACE}_$svc" <<'PY'
+import asyncio, sys
+import asyncpg
+async def main(url: str, name: str) -> None:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+asyncio.run(main(*sys.argv[1:]))
+PY
+  done
+  "$ROOT/.venv/bin/python" "$ROOT/deploy/local/apply_topics.py" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
+    --file "$ROOT/deploy/topics.yaml" --prefix "$(topic_prefix)" --wait 60 >/dev/null
 }
 
 # The local stack is a development stack: every service trusts one development issuer
@@ -57,6 +83,7 @@ service_env() {  # the environment a service (or its command-line tools) runs wi
   local svc=$1 upper=${1^^}
   echo "${upper}_DATABASE_URL=$(database_url_for "$svc")"
   echo "${upper}_KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS"
+  echo "${upper}_KAFKA_TOPIC_PREFIX=$(topic_prefix)"
   echo "${upper}_REDIS_URL=$REDIS_URL"
   echo "${upper}_HTTP_PORT=${PORTS[$svc]}"
   echo "${upper}_DEV_ISSUER_ENABLED=true"
@@ -87,6 +114,8 @@ write_proxy_config() {
     # An organisation file for a 100,000-employee trust is about 25 MB of JSON (the demo
     # hospital's is 2.3 MB); nginx's default of 1 MB refuses it with 413.
     echo "    client_max_body_size 100m;"
+    # Metrics are scraped from each service's own port, never through the proxy.
+    echo "    location ~ ^/[a-z]+/metrics { return 404; }"
     for svc in "${SERVICES[@]}"; do
       echo "    location /$svc/ {"
       echo "      proxy_pass http://127.0.0.1:${PORTS[$svc]}/;"
@@ -117,6 +146,7 @@ wait_ready() {
 up() {
   ensure_nginx
   "$ROOT/deploy/local/infra.sh" smtp-up
+  ensure_namespace
   for svc in "${SERVICES[@]}"; do start_service "$svc"; done
   write_proxy_config
   if running "$RUN/nginx.pid"; then nginx -c "$STATE/nginx/nginx.conf" -s reload
@@ -136,7 +166,8 @@ Forbedring is running (all five services report ready):
   mail (sink)        http://127.0.0.1:$PROXY_PORT/mail/
 Sign in (development, no password): http://127.0.0.1:$PROXY_PORT/survey/dev-login
   with demo-employee, demo-leader, demo-safety-rep or demo-hr-admin (list above)
-Health: /<service>/readyz   Metrics: /<service>/metrics   Logs: $LOGS
+Health: /<service>/readyz   Metrics: http://127.0.0.1:<port>/metrics ($(status_ports))
+Logs: $LOGS
 Stop everything with: make down
 MSG
 }
@@ -146,7 +177,11 @@ load_demo() {
   local -a vars; mapfile -t vars < <(service_env survey)
   echo "loading the demo hospital (about 12,000 employees): last year's period, answered and"
   echo "closed, then this year's, opened"
+  # FORBEDRING_DEMO_PREVIOUS=0: this year's period only (last year's takes minutes).
+  local -a only_this_year=()
+  [[ "${FORBEDRING_DEMO_PREVIOUS:-1}" == "0" ]] && only_this_year=(--no-previous-period)
   env "${vars[@]}" "$ROOT/.venv/bin/python" -m forbedring_survey.cli load-demo --wait-open 60 \
+    "${only_this_year[@]}" \
     | tee "$LOGS/demo.log"
   # Last year's results go through aggregation and publication as events; once actionplan
   # has opened the plans, the demo's leaders write them through its API.
@@ -154,7 +189,7 @@ load_demo() {
   previous=$(sed -n 's/^Previous period: \([^ ]*\) .*/\1/p' "$LOGS/demo.log")
   [[ -z "$previous" ]] && return
   "$ROOT/.venv/bin/python" -m forbedring_actionplan.demo \
-    --url "http://127.0.0.1:${PORTS[actionplan]}" --period "$previous" --wait 300
+    --url "http://127.0.0.1:${PORTS[actionplan]}" --period "$previous" --wait 600
 }
 
 down() {
@@ -170,6 +205,12 @@ down() {
     rm -f "$pidfile"
   done
   "$ROOT/deploy/local/infra.sh" smtp-down || true
+}
+
+status_ports() {
+  local svc out=""
+  for svc in "${SERVICES[@]}"; do out+="$svc ${PORTS[$svc]}, "; done
+  echo "${out%, }"
 }
 
 status() {

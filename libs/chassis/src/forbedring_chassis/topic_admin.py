@@ -312,7 +312,7 @@ async def delete_topics_with_prefix(bootstrap: str, prefix: str) -> int:
 
 
 async def run(args: argparse.Namespace) -> int:
-    specs = load_topics(Path(args.file))
+    specs = load_topics(Path(args.file), prefix=args.prefix)
     admin = await connect(args.bootstrap, args.wait)
     try:
         applier = TopicApplier(admin, dry_run=args.dry_run)
@@ -335,6 +335,11 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds to keep retrying until the broker answers (default: no retry)",
     )
     parser.add_argument("--dry-run", action="store_true", help="only print what would change")
+    parser.add_argument(
+        "--prefix",
+        default="",
+        help="prepended to every topic name (a second stack beside the first)",
+    )
     args = parser.parse_args(argv)
     try:
         return asyncio.run(run(args))
