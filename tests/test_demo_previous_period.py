@@ -16,7 +16,7 @@ import pytest
 from forbedring_chassis.testing import Databases, Infrastructure, unique_name
 from tests.conftest import ServiceProcess, wait_until_ready
 
-pytestmark = [pytest.mark.infra, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.infra, pytest.mark.timeout(3600)]
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float) -> str:
@@ -69,7 +69,7 @@ async def test_the_demo_has_last_years_results_and_plans_in_several_states(
         "SURVEY_KAFKA_TOPIC_PREFIX": topic_prefix,
         "SURVEY_REDIS_URL": infrastructure.redis_url,
     }
-    loaded = _run(["-m", "forbedring_survey.cli", "load-demo", "--wait-open", "60"], env, 600)
+    loaded = _run(["-m", "forbedring_survey.cli", "load-demo", "--wait-open", "60"], env, 2400)
     [previous] = [
         line.split()[2] for line in loaded.splitlines() if line.startswith("Previous period: ")
     ]

@@ -9,14 +9,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forbedring_actionplan import repository
 from forbedring_actionplan.context import (
     PlanContext,
-    checklist,
     load,
     load_for_unit,
     questionnaire_of,
 )
 from forbedring_actionplan.domain import quality
 from forbedring_actionplan.errors import NotFound
-from forbedring_actionplan.models import DirectoryUnit, Escalation, Measure, Period, PlanVersion
+from forbedring_actionplan.models import (
+    DialogueEntry,
+    DirectoryUnit,
+    Escalation,
+    FocusArea,
+    Measure,
+    Period,
+    PlanVersion,
+)
 from forbedring_actionplan.schemas import (
     AccessPublic,
     CommentPublic,
@@ -182,17 +189,16 @@ async def view(session: AsyncSession, context: PlanContext, *, language: Languag
     comments = await repository.comments(session, plan_id=plan.plan_id)
     history = await repository.history(session, plan_id=plan.plan_id)
     versions = await repository.versions(session, plan_id=plan.plan_id)
-    missing = await checklist(session, plan=plan)
+    missing = _checklist(measures, entries, areas)
     offers = await carry_over_offers(session, context)
-    leaders = await repository.people_with_roles(
-        session, period_id=plan.period_id, unit_ids=[plan.unit_id], roles=["leader"]
-    )
-    involved = await repository.people_with_roles(
+    people = await repository.people_with_roles(
         session,
         period_id=plan.period_id,
         unit_ids=[plan.unit_id],
-        roles=["safety_rep", "union_rep"],
+        roles=["leader", "safety_rep", "union_rep"],
     )
+    leaders = [p for p in people if p.role == "leader"]
+    involved = [p for p in people if p.role != "leader"]
     linked = await _linked_measures(session, measures, escalations)
     unit_of_plan = await repository.units_of_plans(
         session,
@@ -313,6 +319,33 @@ async def view(session: AsyncSession, context: PlanContext, *, language: Languag
         access=AccessPublic(
             edit=context.access.edit, comment=context.access.comment, as_=context.access.as_
         ),
+    )
+
+
+def _checklist(
+    measures: Sequence[Measure], entries: Sequence[DialogueEntry], areas: Sequence[FocusArea]
+) -> list[str]:
+    """`context.checklist` from the rows the view has loaded already (no more queries)."""
+    return quality.missing(
+        staff_discussed=any(e.step == "staff" for e in entries),
+        measures=[
+            quality.MeasureFacts(
+                responsible=m.responsible_person_id is not None,
+                deadline=m.deadline is not None,
+                desired_effect=m.desired_effect != "",
+                linked_id=m.linked_id,
+                status=m.status,
+                escalated_away=m.escalated_to_measure_id is not None,
+            )
+            for m in measures
+        ],
+        focus_refs={
+            ref
+            for a in areas
+            if a.decision != "dismissed"
+            for ref in (a.ref_id, a.factor_id)
+            if ref
+        },
     )
 
 
