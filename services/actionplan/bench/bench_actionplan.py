@@ -398,14 +398,16 @@ def _spread(values: list[float]) -> dict[str, float | None]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def html_plan_path(app: Any) -> str | None:
-    """The HTML page of a unit's plan, if the app has one: a page route (outside /api)
-    by period and unit."""
-    for route in app.routes:
-        path = getattr(route, "path", "")
-        by_unit = path.endswith(("/periods/{period_id}/units/{unit_id}", "/{unit_id}/plan"))
-        if not path.startswith("/api") and by_unit and "GET" in getattr(route, "methods", set()):
-            return str(path)
+async def html_plan_url(base: str, period_id: str, headers: dict[str, str]) -> str | None:
+    """The HTML page of the benchmarked plan, if the app has one: by period and unit,
+    else by plan id (the first that answers with a page)."""
+    async with httpx.AsyncClient(headers=headers) as client:
+        plan = await client.get(f"{base}/api/v1/periods/{period_id}/units/{PAGE_UNIT}/plan")
+        plan_id = plan.json()["plan_id"]
+        for path in (f"/periods/{period_id}/units/{PAGE_UNIT}", f"/plans/{plan_id}"):
+            reply = await client.get(base + path)
+            if reply.status_code == 200 and "text/html" in reply.headers.get("content-type", ""):
+                return base + path
     return None
 
 
@@ -418,10 +420,9 @@ async def page_rounds(
         "healthz": (f"{base}/healthz", {}),
         "plan_json": (f"{base}/api/v1/periods/{period_id}/units/{PAGE_UNIT}/plan", headers),
     }
-    html = html_plan_path(app)
+    html = await html_plan_url(base, period_id, headers)
     if html:
-        path = html.replace("{period_id}", period_id).replace("{unit_id}", PAGE_UNIT)
-        targets["plan_html"] = (f"{base}{path}", headers)
+        targets["plan_html"] = (html, headers)
     async with httpx.AsyncClient(headers=headers) as client:
         for name, (url, _) in targets.items():
             reply = await client.get(url)
@@ -458,7 +459,7 @@ async def page_rounds(
         "concurrency": CONCURRENCY,
         "seconds_per_round": seconds,
         "transport": "HTTP/1.1 to uvicorn on 127.0.0.1, one process",
-        "html_page_route": html,
+        "html_page": html,
     }
     for name in targets:
         result[name] = summary(name)
