@@ -101,6 +101,19 @@ def test_the_stack_serves_every_service_through_the_proxy_and_stops_cleanly(
         assert home.status_code == 200
         assert 'href="/survey/answer/' in home.text
         assert 'href="/survey/static/chassis/forbedring.css"' in home.text
+        # One sign-in for the whole stack (a fresh state directory: the key is made once,
+        # before any service starts): the survey's token is a person at every service.
+        bearer = {"Authorization": f"Bearer {token}"}
+        for path in (
+            "/aggregation/api/v1/periods/any/units",
+            "/publication/api/v1/periods/any/units",
+            "/actionplan/api/v1/me/plans",
+            "/notification/api/v1/deliveries",
+        ):
+            signed_in = httpx.get(f"http://127.0.0.1:{proxy}{path}", headers=bearer, timeout=10)
+            assert signed_in.status_code != 401, (path, signed_in.text)
+            anonymous = httpx.get(f"http://127.0.0.1:{proxy}{path}", timeout=10)
+            assert anonymous.status_code == 401, path
         # Metrics from each service's port, never through the proxy.
         assert httpx.get(f"http://127.0.0.1:{proxy}/survey/metrics").status_code == 404
         survey_port = 20000 + proxy % 20000 + 1

@@ -95,7 +95,10 @@ start_service() {
   local pidfile="$RUN/$svc.pid"
   if running "$pidfile"; then echo "$svc: already running"; return; fi
   local -a vars; mapfile -t vars < <(service_env "$svc")
-  env "${vars[@]}" "${upper}_DEV_ISSUER_PRIVATE_KEY=$(dev_issuer_key)" \
+  # Read here, not in the backgrounded command below: expanded there, each service's
+  # subshell would race to create the key on a first run and get one of its own.
+  local key; key="$(dev_issuer_key)"
+  env "${vars[@]}" "${upper}_DEV_ISSUER_PRIVATE_KEY=$key" \
       nohup "$ROOT/.venv/bin/python" -m "forbedring_$svc" >>"$LOGS/$svc.log" 2>&1 &
   echo $! >"$pidfile"
 }
@@ -147,6 +150,7 @@ up() {
   ensure_nginx
   "$ROOT/deploy/local/infra.sh" smtp-up
   ensure_namespace
+  dev_issuer_key >/dev/null  # one key for the whole stack, made before any service starts
   for svc in "${SERVICES[@]}"; do start_service "$svc"; done
   write_proxy_config
   if running "$RUN/nginx.pid"; then nginx -c "$STATE/nginx/nginx.conf" -s reload
