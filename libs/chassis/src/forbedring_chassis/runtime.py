@@ -71,6 +71,9 @@ def make_broker(settings: ServiceSettings, registry: CollectorRegistry) -> Kafka
         client_id=f"forbedring-{settings.service_name}",
         enable_idempotence=True,
         acks="all",
+        # directory-updated for a whole trust is over aiokafka's 1 MiB default (the demo
+        # hospital's is 1.6 MB); its topic takes 10 MiB (deploy/topics.yaml).
+        max_request_size=10 << 20,
         graceful_timeout=settings.shutdown_grace_s,
         # Not "faststream": FastStream gives that logger its own coloured handler. Ours
         # propagates to the JSON handler; the per-message
