@@ -10,7 +10,7 @@ from forbedring_chassis.runtime import Runtime, create_service_app
 from forbedring_chassis.web import Pages, install_pages
 from forbedring_survey import pages
 from forbedring_survey.api import router
-from forbedring_survey.scheduler import Scheduler
+from forbedring_survey.scheduler import PERIODS_WAITING_TO_OPEN, Scheduler
 from forbedring_survey.settings import SurveySettings
 
 
@@ -35,6 +35,7 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock | None = 
         routers=[router, pages.router, *([development_issuer_router(dev)] if dev else [])],
         background=[run_scheduler] if settings.scheduler_enabled else [],
         clock=clock,
+        metrics=[PERIODS_WAITING_TO_OPEN],
     )
     app.state.token_verifier = build_verifier(settings, development=dev)
     install_pages(app, Pages.for_package("forbedring_survey"))

@@ -160,20 +160,17 @@ async def import_organisation(
     return invitations
 
 
-async def open_period(session: AsyncSession, *, period: Period, now: datetime) -> bool:
-    """Open a locked, scheduled period: emit period-opened and directory-updated. False
-    (and stays scheduled) when it cannot open yet."""
+async def open_period(session: AsyncSession, *, period: Period, now: datetime) -> str | None:
+    """Open a locked, scheduled period: emit period-opened and directory-updated. When it
+    cannot open yet it stays scheduled, and the reason is returned (the scheduler says it
+    once, not at every tick)."""
     if not period.organisation_imported:
-        log.warning("survey.period.open_postponed", period_id=period.id, reason="no organisation")
-        return False
+        return "no organisation"
     other = await repository.open_period_of(
         session, organisation_id=period.organisation_id, excluding=period.id
     )
     if other is not None:
-        log.warning(
-            "survey.period.open_postponed", period_id=period.id, reason="another period is open"
-        )
-        return False
+        return "another period is open"
     units = await repository.units_of(session, period_id=period.id)
     roles = await repository.roles_of(session, period_id=period.id)
     members = await repository.members_of(session, period_id=period.id)
@@ -240,7 +237,7 @@ async def open_period(session: AsyncSession, *, period: Period, now: datetime) -
         ),
     )
     log.info("survey.period.opened", period_id=period.id, units=len(units))
-    return True
+    return None
 
 
 async def close_period(session: AsyncSession, *, period_id: str, now: datetime) -> dict[str, int]:

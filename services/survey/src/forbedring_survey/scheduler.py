@@ -13,6 +13,8 @@ The clock is injectable (`Clock`); tests drive `tick()` with a settable clock.
 from collections.abc import Callable
 from datetime import timedelta
 
+from prometheus_client import Gauge
+
 from forbedring_chassis import scheduler
 from forbedring_chassis.clock import Clock
 from forbedring_chassis.db import Sessions, unit_of_work
@@ -22,6 +24,13 @@ from forbedring_survey.errors import Conflict
 from forbedring_survey.settings import SurveySettings
 
 log = get_logger(__name__)
+
+PERIODS_WAITING_TO_OPEN = Gauge(
+    "forbedring_survey_periods_waiting_to_open",
+    "Periods due to open that cannot yet (no organisation imported, or another period of "
+    "the organisation still open), as this replica's scheduler last saw them",
+    registry=None,
+)
 
 
 class Scheduler(scheduler.Scheduler):
@@ -43,13 +52,31 @@ class Scheduler(scheduler.Scheduler):
             last_tick_s=settings.shutdown_grace_s,
         )
         self._settings = settings
+        self._postponed: dict[str, str] = {}
+
+    def _waiting_to_open(self, period_id: str, reason: str | None) -> None:
+        """Say once when a due period cannot open, and when it no longer waits (ticking
+        every second, a warning per tick was thousands of lines an hour); the gauge says
+        how many wait meanwhile."""
+        before = self._postponed.get(period_id)
+        if reason is not None and reason != before:
+            log.warning("survey.period.open_postponed", period_id=period_id, reason=reason)
+        if reason is None:
+            self._postponed.pop(period_id, None)
+            if before is not None:
+                log.info("survey.period.opened_after_waiting", period_id=period_id)
+        else:
+            self._postponed[period_id] = reason
+        PERIODS_WAITING_TO_OPEN.set(len(self._postponed))
 
     async def tick(self) -> None:
         """Do whatever is due now, each piece in its own transaction."""
         now = self._clock.now()
         async with unit_of_work(self._sessions) as session:
             for period in await repository.lock_due_periods(session, status="scheduled", now=now):
-                await periods.open_period(session, period=period, now=now)
+                self._waiting_to_open(
+                    period.id, await periods.open_period(session, period=period, now=now)
+                )
         async with unit_of_work(self._sessions) as session:
             due = [
                 p.id
