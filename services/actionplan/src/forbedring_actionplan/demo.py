@@ -80,6 +80,12 @@ class Client:
             raise DemoError(f"GET {path} as {person_id}: {reply.status_code} {reply.text}")
         return reply.json()
 
+    async def patch(self, person_id: str, path: str, body: dict[str, Any]) -> Any:
+        reply = await self.http.patch(API + path, json=body, headers=await self._headers(person_id))
+        if reply.status_code != 200:
+            raise DemoError(f"PATCH {path} as {person_id}: {reply.status_code} {reply.text}")
+        return reply.json()
+
     async def post(self, person_id: str, path: str, body: dict[str, Any] | None = None) -> Any:
         reply = await self.http.post(
             API + path, json=body or {}, headers=await self._headers(person_id)
@@ -140,8 +146,19 @@ async def _discuss(
         )
 
 
+_PROGRESS = ("status", "evaluation_done", "evaluation_observed", "evaluation_decision")
+
+
 async def _measure(client: Client, person: str, plan_id: str, **fields: Any) -> dict[str, Any]:
+    """Add a measure; its status and evaluation, if given, as the edit that follows."""
+    progress = {k: fields.pop(k) for k in _PROGRESS if k in fields}
     result: dict[str, Any] = await client.post(person, f"/plans/{plan_id}/measures", fields)
+    if progress and progress.get("status") != "planned":
+        result = await client.patch(
+            person,
+            f"/plans/{plan_id}/measures/{result['measure_id']}",
+            {"revision": result["revision"], **progress},
+        )
     return result
 
 
