@@ -253,7 +253,9 @@ async def launch(
         handle = Process(process, f"http://127.0.0.1:{port}")
         started.append(handle)
         async with httpx.AsyncClient() as client:
-            for _ in range(300):
+            # Generous: on a loaded 2-core machine a process with its count workers has
+            # taken over a minute to start.
+            for _ in range(900):
                 assert process.poll() is None, f"aggregation exited with {process.returncode}"
                 try:
                     if (await client.get(f"{handle.url}/readyz")).status_code == 200:
@@ -261,7 +263,7 @@ async def launch(
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.2)
-        raise AssertionError("aggregation not ready within 60 s")
+        raise AssertionError("aggregation not ready within 180 s")
 
     yield start
     for handle in started:
