@@ -311,7 +311,7 @@ async def test_a_service_package_brings_templates_messages_and_static_files(
 def test_the_navigation_follows_the_roles_of_the_services_own_directory() -> None:
     assert sections_for([]) == {"survey", "results"}
     assert sections_for(["leader"]) == {"survey", "results", "participation", "actionplan"}
-    assert sections_for(["hr_admin"]) == {"survey", "results", "participation"}
+    assert sections_for(["hr_admin"]) == {"survey", "results", "participation", "admin"}
     assert [key for key, _ in NAV_SECTIONS] == [
         "survey",
         "participation",

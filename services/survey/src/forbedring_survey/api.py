@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 
 from forbedring_chassis.auth import PrincipalDep
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
-from forbedring_survey import answering, participation, periods, research_export
+from forbedring_survey import answering, console, participation, periods
 from forbedring_survey.domain.org_import import Organisation, parse_csv_files, parse_json
 from forbedring_survey.domain.questionnaire import (
     UnknownQuestionnaireVersionError,
@@ -17,6 +17,7 @@ from forbedring_survey.domain.questionnaire import (
 )
 from forbedring_survey.errors import Invalid, NotFound
 from forbedring_survey.limits import limit_submissions
+from forbedring_survey.research_export import ResearchExport
 from forbedring_survey.schemas import (
     ImportAccepted,
     InvitationPublic,
@@ -64,10 +65,16 @@ HrAdminDep = Annotated[str, Depends(require_hr_admin)]
 
 @router.post("/periods", status_code=status.HTTP_201_CREATED)
 async def create_period(
-    body: PeriodCreate, session: SessionDep, settings: SettingsDep, _: HrAdminDep
+    body: PeriodCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    actor: HrAdminDep,
 ) -> PeriodPublic:
-    period = await periods.create_period(
+    period = await console.create_period(
         session,
+        actor=actor,
+        now=clock.now(),
         organisation_id=settings.organisation_id,
         name=body.name,
         opens_at=body.opens_at,
@@ -137,18 +144,30 @@ async def _organisation_parser(request: Request) -> Callable[[], Organisation]:
 async def import_organisation(
     period_id: str,
     session: SessionDep,
-    _: HrAdminDep,
+    clock: ClockDep,
+    actor: HrAdminDep,
     parse: Annotated[Callable[[], Organisation], Depends(_organisation_parser)],
 ) -> ImportAccepted:
-    invitations = await periods.import_organisation(session, period_id=period_id, parse=parse)
-    return ImportAccepted(period_id=period_id, invitations=invitations)
+    preview = await console.import_organisation(
+        session, actor=actor, now=clock.now(), period_id=period_id, parse=parse
+    )
+    return ImportAccepted(period_id=period_id, invitations=preview.invitations or 0)
+
+
+@router.post("/periods/{period_id}/open")
+async def open_period(
+    period_id: str, session: SessionDep, clock: ClockDep, actor: HrAdminDep
+) -> PeriodPublic:
+    """Open a scheduled period now, before its opening time."""
+    period = await console.open_early(session, actor=actor, now=clock.now(), period_id=period_id)
+    return PeriodPublic.of(period)
 
 
 @router.post("/periods/{period_id}/close")
 async def close_period(
-    period_id: str, session: SessionDep, clock: ClockDep, _: HrAdminDep
+    period_id: str, session: SessionDep, clock: ClockDep, actor: HrAdminDep
 ) -> PeriodClosedPublic:
-    totals = await periods.close_period(session, period_id=period_id, now=clock.now())
+    totals = await console.close_early(session, actor=actor, now=clock.now(), period_id=period_id)
     return PeriodClosedPublic(period_id=period_id, totals=totals)
 
 
@@ -157,9 +176,17 @@ async def close_period(
     response_class=Response,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-async def get_research_export(period_id: str, session: SessionDep, _: HrAdminDep) -> Response:
+async def get_research_export(
+    period_id: str, session: SessionDep, clock: ClockDep, actor: HrAdminDep
+) -> Response:
     """Background variables per unit (closed periods only; units under k left out)."""
-    export = await research_export.research_export(session, period_id=period_id)
+    export = await console.research_export_of(
+        session, actor=actor, now=clock.now(), period_id=period_id
+    )
+    return research_export_response(export, period_id=period_id)
+
+
+def research_export_response(export: ResearchExport, *, period_id: str) -> Response:
     return Response(
         export.csv_text,
         media_type="text/csv; charset=utf-8",

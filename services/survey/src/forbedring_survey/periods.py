@@ -265,3 +265,17 @@ async def close_period(session: AsyncSession, *, period_id: str, now: datetime) 
     )
     log.info("survey.period.closed", period_id=period_id, responses=sum(totals.values()))
     return totals
+
+
+async def open_early(session: AsyncSession, *, period_id: str, now: datetime) -> Period:
+    """Open a scheduled period now rather than at its opening time (HR's decision).
+    Refused, saying why, when it cannot open (no organisation, another period open)."""
+    period = await repository.get_period(session, period_id=period_id, lock="update")
+    if period is None:
+        raise NotFound(f"There is no period {period_id!r}.")
+    if period.status != "scheduled":
+        raise Conflict(f"The period is {period.status}, not scheduled.")
+    reason = await open_period(session, period=period, now=now)
+    if reason is not None:
+        raise Conflict(f"The period cannot open yet: {reason}.")
+    return await get_period(session, period_id=period_id)

@@ -81,13 +81,13 @@ class NavLink:
 def sections_for(roles: Iterable[str]) -> frozenset[str]:
     """The navigation sections for the roles a service's directory copy gives the person:
     everyone answers and reads results; a unit role adds participation and the plan; HR
-    sees participation. (Admin joins when the HR console exists.)"""
+    sees participation and the HR console (Admin)."""
     held = set(roles)
     sections = {"survey", "results"}
     if held - {"hr_admin"}:
         sections |= {"participation", "actionplan"}
     if "hr_admin" in held:
-        sections.add("participation")
+        sections |= {"participation", "admin"}
     return frozenset(sections)
 
 

@@ -214,8 +214,9 @@ class _Builder:
         return float(self.rng.choices(values, weights)[0])
 
 
-def generate_demo_hospital(seed: int = 2026) -> Organisation:
-    """The demo hospital for this seed (the same seed always gives an equal value)."""
+def generate_demo_hospital(seed: int = 2026, *, people: int = PEOPLE) -> Organisation:
+    """The demo hospital for this seed (the same seed always gives an equal value).
+    `people` makes a larger trust on the same tree (a test uploads 100,000)."""
     rng = random.Random(seed)
     b = _Builder(rng, [], [], [], set())
     units = UNITS
@@ -271,7 +272,7 @@ def generate_demo_hospital(seed: int = 2026) -> Organisation:
             members[unit.unit_id].append(staff.employee_id)
 
     # Everyone else works in a leaf unit, wards and theatres larger than small sections.
-    remaining = PEOPLE - len(b.people)
+    remaining = people - len(b.people)
     weights = [_weight(u.name) * rng.uniform(0.75, 1.25) for u in leaves]
     sizes = _apportion(remaining, weights)
     ordinary: list[tuple[str, str]] = []  # (employee id, unit id) of plain employees
@@ -293,7 +294,7 @@ def generate_demo_hospital(seed: int = 2026) -> Organisation:
         leaves_by_department.setdefault(department_of[unit.unit_id], []).append(unit.unit_id)
     shuffled = list(ordinary)
     rng.shuffle(shuffled)
-    two_units = dict(shuffled[: round(PEOPLE * _TWO_UNIT_SHARE)])
+    two_units = dict(shuffled[: round(people * _TWO_UNIT_SHARE)])
     on_leave = dict(shuffled[len(two_units) : len(two_units) + _ZERO_COUNT])
     for employee_id, unit_id in ordinary:
         if employee_id in on_leave:
