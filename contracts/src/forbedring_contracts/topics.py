@@ -180,13 +180,18 @@ def topic_for_type(ce_type: str) -> Topic | None:
     return _BY_CE_TYPE.get(ce_type)
 
 
+def topic_for_model(model: type[Event]) -> Topic:
+    """The topic whose messages may be `model` events."""
+    try:
+        return _BY_MODEL[model]
+    except KeyError:
+        msg = f"{model.__name__} is not the model of any topic"
+        raise TypeError(msg) from None
+
+
 def topic_of(event: Event) -> Topic:
     """The topic `event` is published to."""
-    try:
-        return _BY_MODEL[type(event)]
-    except KeyError:
-        msg = f"{type(event).__name__} is not the model of any topic"
-        raise TypeError(msg) from None
+    return topic_for_model(type(event))
 
 
 def all_topic_names() -> frozenset[str]:

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
@@ -25,17 +26,7 @@ def stage_event(session: AsyncSession, event: Event) -> None:
 
     The row names the contract's topic; the relay adds the deployment's topic prefix, so
     no use case can send an event to another deployment's topic by forgetting it."""
-    record = wire.encode(event)
-    headers = {**record.headers, **current_trace_headers()}
-    session.add(
-        OutboxMessage(
-            topic=record.topic,
-            key=record.key,
-            value=record.value,
-            headers=headers,
-            timestamp_ms=record.timestamp_ms,
-        )
-    )
+    session.add(OutboxMessage(**_row(event, current_trace_headers())))
 
 
 async def stage_events(session: AsyncSession, events: Sequence[Event]) -> None:
@@ -43,20 +34,21 @@ async def stage_events(session: AsyncSession, events: Sequence[Event]) -> None:
     thousands): the rows go in as one batched INSERT instead of one ORM object each, in
     the caller's transaction, in the order given."""
     trace_headers = current_trace_headers()
-    rows = []
-    for event in events:
-        record = wire.encode(event)
-        rows.append(
-            {
-                "topic": record.topic,
-                "key": record.key,
-                "value": record.value,
-                "headers": {**record.headers, **trace_headers},
-                "timestamp_ms": record.timestamp_ms,
-            }
-        )
+    rows = [_row(event, trace_headers) for event in events]
     if rows:
         await session.exec(insert(OutboxMessage.metadata.tables["outbox"]), params=rows)
+
+
+def _row(event: Event, trace_headers: dict[str, str]) -> dict[str, Any]:
+    """The outbox row of `event`: its record on the contract's topic, with the trace."""
+    record = wire.encode(event)
+    return {
+        "topic": record.topic,
+        "key": record.key,
+        "value": record.value,
+        "headers": {**record.headers, **trace_headers},
+        "timestamp_ms": record.timestamp_ms,
+    }
 
 
 class OutboxRelay:

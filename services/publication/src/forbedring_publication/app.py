@@ -54,7 +54,7 @@ def create_app(
         settings=settings,
         package="forbedring_publication",
         routers=[router, pages.router, *([development_issuer_router(dev)] if dev else [])],
-        consumes=consumers(settings),
+        consumes=consumers(settings, the_clock),
         background=[run_scheduler] if settings.scheduler_enabled else [],
         clock=the_clock,
     )
