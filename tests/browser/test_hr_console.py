@@ -3,9 +3,12 @@ creates a period through the form, uploads an organisation that is refused (ever
 problem listed with its file, row and reason; nothing stored), then one that is accepted
 (its counts and the top of its tree), opens the period early after confirming, and finds
 each action with their name in the audit log. On a 320 px phone; axe-core finds nothing
-on any console page in nb, nn or en."""
+on any console page in nb, nn or en. A trust of 100,000 employees uploads through the
+same form."""
 
 import json
+import re
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,6 +18,8 @@ from starlette.types import ASGIApp
 
 from forbedring_chassis.testing import Databases, Infrastructure
 from forbedring_survey.app import create_app
+from forbedring_survey.demo.hospital import generate_demo_hospital, to_csv_files
+from forbedring_survey.domain.org_import import Organisation
 from forbedring_survey.settings import SurveySettings
 from forbedring_survey.testing import HR_ADMIN, small_organisation
 
@@ -164,3 +169,53 @@ async def test_someone_not_in_hr_is_refused(
     await expect(page.locator("main")).to_contain_text("Only HR administrators")
     assert not await page.locator(".site-nav a", has_text="Admin").count()
     await assert_accessible(page)
+
+
+def proxy_body_limit_mb() -> int:
+    """The smaller of the two proxies' client_max_body_size (compose's and make up's)."""
+    repo = Path(__file__).resolve().parents[2]
+    limits = []
+    for config in (repo / "deploy/docker/nginx.conf", repo / "deploy/local/stack.sh"):
+        found = re.search(r"client_max_body_size (\d+)m", config.read_text(encoding="utf-8"))
+        assert found, f"{config} sets no client_max_body_size"
+        limits.append(int(found.group(1)))
+    return min(limits)
+
+
+def write_csv_files(organisation: Organisation, folder: Path) -> tuple[list[str], float]:
+    """The four CSV files in `folder`: their paths and their size in MB."""
+    paths = []
+    for name, content in to_csv_files(organisation).items():
+        path = folder / name
+        path.write_text(content, encoding="utf-8")
+        paths.append(str(path))
+    return paths, sum(Path(p).stat().st_size for p in paths) / 1e6
+
+
+async def test_a_trust_of_100000_employees_uploads_through_the_console(
+    survey: str, new_page: NewPage, tmp_path: Path
+) -> None:
+    """The demo hospital's tree with 100,000 people, as the four CSV files an HR system
+    exports, uploaded by the browser's form: within the proxies' body limit, and stored
+    whole."""
+    organisation = generate_demo_hospital(people=100_000)
+    paths, size_mb = write_csv_files(organisation, tmp_path)
+    assert size_mb < proxy_body_limit_mb(), f"{size_mb:.1f} MB is over the proxy's limit"
+
+    page = await new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(600_000)  # a loaded 2-core machine; no timing is asserted
+    await sign_in(page, f"{survey}/admin?lang=en", HR_ADMIN)
+    await page.fill("#name", "A large trust")
+    await page.fill("#opens_at", "2027-02-01T08:00")
+    await page.get_by_role("button", name="Create the period").click()
+    await page.set_input_files("#files", paths)
+    started = time.monotonic()
+    await page.get_by_role("button", name="Upload", exact=True).click()
+    await expect(page.locator("#preview-heading")).to_have_text("The organisation is uploaded")
+    print(
+        f"100,000 employees, {size_mb:.1f} MB: uploaded and imported in "
+        f"{time.monotonic() - started:.1f} s"
+    )  # a figure for the README, not asserted
+    await expect(page.locator('[data-count="employees"]')).to_have_text("100000")
+    await expect(page.locator('[data-count="units"]')).to_have_text(str(len(organisation.units)))
+    await expect(page.locator("dl.facts").first).to_contain_text("Uploaded")

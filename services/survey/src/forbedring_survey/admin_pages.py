@@ -7,7 +7,7 @@ The console's other parts live in the services that own them (publication's rele
 stages, actionplan's indicator targets); this page links to them through the proxy's
 one origin.
 
-Forms carry survey's double-submit token (`pages.CSRF_COOKIE`, `pages.CSRF_FIELD`). An
+Forms carry survey's double-submit token (a SameSite=Strict cookie repeated in a field). An
 upload is parsed from Starlette's spooled temporary files (a part over 1 MB goes to disk
 as it arrives), so a whole trust's files never sit in memory twice.
 """
@@ -32,7 +32,7 @@ from forbedring_survey.api import research_export_response
 from forbedring_survey.domain.org_import import Organisation, parse_csv_files, parse_json
 from forbedring_survey.domain.questionnaire import available_versions
 from forbedring_survey.errors import Conflict, Forbidden, ImportRefusedError, Invalid, NotFound
-from forbedring_survey.pages import CSRF_COOKIE, CSRF_FIELD, _viewer
+from forbedring_survey.pages import _viewer
 from forbedring_survey.settings import SurveySettings
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -40,6 +40,10 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 OSLO: Final = ZoneInfo("Europe/Oslo")
 """The console's dates and times are the trust's local time."""
 MAX_UPLOAD_FILES: Final = 8
+# Survey's double-submit token (the same cookie and field as its answer form). When the
+# chassis's CSRF mechanism lands, these forms move to it.
+CSRF_COOKIE: Final = "forbedring_csrf"
+CSRF_FIELD: Final = "csrf_token"
 
 
 async def _hr_admin(request: Request, session: Any, runtime: Any) -> Principal | Response:
