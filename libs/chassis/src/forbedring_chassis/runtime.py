@@ -38,6 +38,13 @@ from forbedring_chassis.consumer import (
 from forbedring_chassis.db import Sessions, make_engine, make_sessions
 from forbedring_chassis.errors import install_error_handlers
 from forbedring_chassis.logging import configure_logging, get_logger
+from forbedring_chassis.metrics import (
+    SCHEDULER_METRICS,
+    ConsumerLag,
+    Monitor,
+    OutboxBacklog,
+    scheduler_ran,
+)
 from forbedring_chassis.migrations import upgrade_to_head
 from forbedring_chassis.offload import Offload
 from forbedring_chassis.outbox import OutboxRelay
@@ -212,16 +219,21 @@ async def run_periodically(
     interval_s: float,
     failure_event: str,
     last_tick_s: float | None = None,
+    name: str | None = None,
 ) -> None:
     """Run `tick` now and then every `interval_s` until cancelled. A failing tick is
     logged as `failure_event`, and the next one still comes. With `last_tick_s`, being
     cancelled runs one last tick (for at most that long), so work already due leaves at
-    shutdown rather than at the next start."""
+    shutdown rather than at the next start. Each run is counted under `name` (default:
+    `failure_event` without its last part, e.g. `survey.scheduler`)."""
+    name = name or failure_event.rsplit(".", 1)[0]
     try:
         while True:
             try:
                 await tick()
+                scheduler_ran(name, ok=True)
             except Exception:  # not CancelledError: that ends the loop
+                scheduler_ran(name, ok=False)
                 log.exception(failure_event)
             await asyncio.sleep(interval_s)
     except asyncio.CancelledError:
@@ -278,9 +290,18 @@ def create_service_app(
     sessions = make_sessions(engine)
     # One registry per app, so two services can live in one test process.
     registry = CollectorRegistry()
-    for metric in (*CONSUMER_METRICS, *metrics):
+    for metric in (*CONSUMER_METRICS, *SCHEDULER_METRICS, *metrics):
         registry.register(metric)
     broker = make_broker(settings, registry)
+    monitor = Monitor(
+        (
+            OutboxBacklog(sessions),
+            ConsumerLag(broker, topic_prefix=settings.kafka_topic_prefix),
+        ),
+        interval_s=settings.metrics_interval_s,
+    )
+    for part in monitor.parts:
+        registry.register(part)
     relay = OutboxRelay(
         sessions=sessions,
         broker=broker,
@@ -338,6 +359,7 @@ def create_service_app(
             await batch_consumer.start()
         await broker.start()
         relay.start()
+        monitor.start()
         tasks = [
             asyncio.create_task(_supervised(task, runtime), name=f"background-{index}")
             for index, task in enumerate(background)
@@ -349,6 +371,7 @@ def create_service_app(
             for running in tasks:
                 running.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await monitor.stop()
             # Stop consuming and let in-flight handlers and batches finish (up to
             # graceful_timeout), publish what they staged, then close the producer and
             # connections.
@@ -365,6 +388,7 @@ def create_service_app(
 
     app = FastAPI(title=f"Forbedring {settings.service_name}", lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.metrics_monitor = monitor
     # What the service's consumer group reads (unprefixed): deploy/kubernetes scales on it.
     app.state.consumed_topics = tuple(
         sorted(

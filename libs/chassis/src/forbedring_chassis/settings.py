@@ -44,6 +44,11 @@ class ServiceSettings(BaseSettings):
         description="Run the database migrations when the service starts; off where one "
         "job runs them first (`python -m forbedring_chassis.migrate <service>`)",
     )
+    metrics_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the outbox backlog and the consumers' lag are measured for /metrics",
+    )
     consumer_retry_backoff_s: float = Field(default=0.5, ge=0)
     consumer_max_attempts: int = Field(
         default=5, ge=1, description="attempts before a failing (non-outage) event is dead-lettered"

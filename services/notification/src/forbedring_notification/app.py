@@ -13,7 +13,7 @@ from forbedring_chassis.runtime import Runtime, create_service_app
 from forbedring_chassis.web import Pages, install_pages
 from forbedring_notification import api, pages, scheduled
 from forbedring_notification.consumers import consumers
-from forbedring_notification.relay import MailRelay
+from forbedring_notification.relay import EMAIL_METRICS, MailRelay
 from forbedring_notification.rendering import Renderer
 from forbedring_notification.scheduler import Scheduler
 from forbedring_notification.settings import NotificationSettings
@@ -63,6 +63,7 @@ def create_app(
             *([run_scheduler] if settings.scheduler_enabled else []),
         ],
         clock=the_clock,
+        metrics=EMAIL_METRICS,
     )
     runtime: Runtime = app.state.runtime
     relay = MailRelay(

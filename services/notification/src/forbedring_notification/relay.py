@@ -20,6 +20,7 @@ from email.utils import parseaddr
 from typing import Literal
 
 import aiosmtplib
+from prometheus_client import Counter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_chassis.clock import Clock
@@ -33,6 +34,17 @@ from forbedring_notification.repository import Claimed
 from forbedring_notification.settings import NotificationSettings
 
 log = get_logger(__name__)
+
+EMAILS_SENT = Counter(
+    "forbedring_emails_sent_total", "Emails the SMTP server accepted", ["kind"], registry=None
+)
+EMAILS_FAILED = Counter(
+    "forbedring_emails_failed_total",
+    "Emails not sent: temporary (retried later) or permanent (given up on)",
+    ["kind", "failure"],
+    registry=None,
+)
+EMAIL_METRICS = (EMAILS_SENT, EMAILS_FAILED)
 
 
 @dataclass(frozen=True)
@@ -254,6 +266,7 @@ class MailRelay:
             except Exception as exc:
                 log.exception("notification.relay.render_failed", delivery_id=row.id)
                 outcome.failed.append((row.id, f"could not render: {type(exc).__name__}: {exc}"))
+                EMAILS_FAILED.labels(row.kind, "permanent").inc()
                 continue
             await self._limiter.take()
             try:
@@ -272,9 +285,12 @@ class MailRelay:
                     break
                 continue
             outcome.sent[row.id] = rendered.subject
+            EMAILS_SENT.labels(row.kind).inc()
         return outcome, smtp
 
     def _settle(self, outcome: Outcome, row: Claimed, failure: Failure) -> None:
+        given_up = failure.permanent or row.attempts >= self._settings.retry_max_attempts
+        EMAILS_FAILED.labels(row.kind, "permanent" if given_up else "temporary").inc()
         if failure.permanent:
             outcome.failed.append((row.id, f"permanent: {failure.error}"))
         elif row.attempts >= self._settings.retry_max_attempts:

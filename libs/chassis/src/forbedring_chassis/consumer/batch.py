@@ -212,7 +212,7 @@ def register_batch_consumer(
     )
     consumer = BatchConsumer(
         writer,
-        attempts=Attempts.of(settings),
+        attempts=Attempts.of(settings, names),
         dead_letters=DeadLetters.of(broker, settings, names),
         after_commit=after_commit,
         grace_s=settings.shutdown_grace_s,

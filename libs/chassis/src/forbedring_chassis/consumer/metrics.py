@@ -1,5 +1,6 @@
 """The consumers' counters, labelled by the registered topic name(s), without any
-deployment prefix, so that dashboards read the same in every deployment.
+deployment prefix, so that dashboards read the same in every deployment (their lag is
+measured in `forbedring_chassis.metrics`).
 
 `registry=None`: not in the process-wide default registry; the runtime registers
 `CONSUMER_METRICS` in each app's own registry, so two services can share a test process.
@@ -19,10 +20,22 @@ EVENTS_DEAD_LETTERED = Counter(
     ["topic"],
     registry=None,
 )
+EVENTS_FAILED = Counter(
+    "forbedring_events_failed_total",
+    "Failed attempts to apply an event (each retried, or at last dead-lettered), outages included",
+    ["topic"],
+    registry=None,
+)
 EVENTS_DIGESTED = Counter(
     "forbedring_events_digested_total",
     "Events decoded and digested by worker processes (see offload), among those applied",
     ["topic"],
     registry=None,
 )
-CONSUMER_METRICS = (EVENTS_APPLIED, EVENTS_DUPLICATE, EVENTS_DEAD_LETTERED, EVENTS_DIGESTED)
+CONSUMER_METRICS = (
+    EVENTS_APPLIED,
+    EVENTS_DUPLICATE,
+    EVENTS_FAILED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_DIGESTED,
+)

@@ -17,7 +17,7 @@ from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from forbedring_chassis.consumer.metrics import EVENTS_DEAD_LETTERED
+from forbedring_chassis.consumer.metrics import EVENTS_DEAD_LETTERED, EVENTS_FAILED
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.settings import ServiceSettings
 
@@ -45,15 +45,20 @@ class Attempts:
     max_attempts: int
     backoff_s: float
     counts: dict[Position, int] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+    """The full topic names mapped to the names the metrics use."""
 
     @classmethod
-    def of(cls, settings: ServiceSettings) -> "Attempts":
-        return cls(settings.consumer_max_attempts, settings.consumer_retry_backoff_s)
+    def of(cls, settings: ServiceSettings, names: Mapping[str, str] | None = None) -> "Attempts":
+        return cls(
+            settings.consumer_max_attempts, settings.consumer_retry_backoff_s, names=names or {}
+        )
 
     async def should_retry(self, exc: Exception, position: Position, topic: str) -> bool:
         """True, after a pause, when the failed delivery should come again (the caller
         re-raises); False when it has failed too often and is to be given up on. An
         outage (database or network) is retried forever: the events are not at fault."""
+        EVENTS_FAILED.labels(self.names.get(topic, topic)).inc()
         if is_outage(exc):
             log.warning("consumer.retrying_after_outage", topic=topic, error=str(exc))
             await asyncio.sleep(self.backoff_s)

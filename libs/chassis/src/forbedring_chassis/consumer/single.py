@@ -39,8 +39,8 @@ def register_consumer(
     handler: EventHandler,
 ) -> None:
     """Subscribe `handler(session, event)` to `topic`, effectively once."""
-    attempts = Attempts.of(settings)
     full_topic = settings.topic(topic)
+    attempts = Attempts.of(settings, {full_topic: topic})
     dead_letters = DeadLetters.of(broker, settings, {full_topic: topic})
     inbox = Inbox(settings.group_id)
 

@@ -1,0 +1,179 @@
+"""What ops watch, measured the same way in every service: the outbox's backlog and the age
+of its oldest row, each consumer group's lag per partition, and the schedulers' runs.
+
+Counters are process-wide (`registry=None`, registered in each app's own registry, as the
+consumers' are). The backlog and the lag belong to one app (its database, its consumers),
+so they are collectors of that app, refreshed by `Monitor` every `metrics_interval_s`: a
+scrape never waits for the database or the broker. The names are listed in
+`docs/runbook.md`, which says what each one means for ops.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from prometheus_client import Counter, Gauge
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import text
+
+from forbedring_chassis.db import Sessions
+from forbedring_chassis.logging import get_logger
+
+log = get_logger(__name__)
+
+SCHEDULER_RUNS = Counter(
+    "forbedring_scheduler_runs_total",
+    "Runs of a periodic task (a scheduler's tick), by outcome (ok, failed)",
+    ["scheduler", "outcome"],
+    registry=None,
+)
+SCHEDULER_LAST_SUCCESS = Gauge(
+    "forbedring_scheduler_last_success_timestamp_seconds",
+    "When a periodic task last ran without failing (Unix time)",
+    ["scheduler"],
+    registry=None,
+)
+SCHEDULER_METRICS = (SCHEDULER_RUNS, SCHEDULER_LAST_SUCCESS)
+
+
+def scheduler_ran(name: str, *, ok: bool) -> None:
+    SCHEDULER_RUNS.labels(name, "ok" if ok else "failed").inc()
+    if ok:
+        SCHEDULER_LAST_SUCCESS.labels(name).set(time.time())
+
+
+class OutboxBacklog(Collector):
+    """The rows in the outbox not yet published, and how long the oldest has waited.
+
+    The outbox stores no time of staging (a response-submitted row must not be datable,
+    see docs/anonymity.md), so the age is what this instance has seen: each measurement
+    notes the highest row id then present, and the oldest row's age is the time since the
+    first measurement that saw its id. It is exact to one interval, and starts at zero
+    when the instance starts."""
+
+    def __init__(self, sessions: Sessions, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._seen: list[tuple[float, int]] = []  # (when, highest id then), ids rising
+        self.pending = 0
+        self.oldest_age_s = 0.0
+
+    async def measure(self) -> None:
+        async with self._sessions() as session:
+            row = (
+                await session.exec(text("SELECT count(*), min(id), max(id) FROM outbox"))  # type: ignore[call-overload]
+            ).one()
+        self.observe(int(row[0]), row[1], row[2])
+
+    def observe(self, pending: int, lowest: int | None, highest: int | None) -> None:
+        now = self._clock()
+        self.pending = pending
+        if lowest is None or highest is None:
+            self._seen.clear()
+            self.oldest_age_s = 0.0
+            return
+        if not self._seen or self._seen[-1][1] < highest:
+            self._seen.append((now, highest))
+        # Forget the measurements whose rows have all been published since.
+        while self._seen[0][1] < lowest:
+            self._seen.pop(0)
+        self.oldest_age_s = now - self._seen[0][0]
+
+    def collect(self) -> Iterable[Metric]:
+        yield GaugeMetricFamily(
+            "forbedring_outbox_pending_rows",
+            "Outbox rows staged and not yet published",
+            value=self.pending,
+        )
+        yield GaugeMetricFamily(
+            "forbedring_outbox_oldest_pending_age_seconds",
+            "How long the oldest unpublished outbox row has waited, as this instance saw it",
+            value=self.oldest_age_s,
+        )
+
+
+class ConsumerLag(Collector):
+    """Per consumer group, topic and partition assigned to this instance: the records past
+    the group's committed offset (what KEDA scales on). Each partition is reported by the
+    instance it is assigned to; the topic is named without the deployment's prefix."""
+
+    def __init__(self, broker: KafkaBroker, *, topic_prefix: str) -> None:
+        self._broker = broker
+        self._prefix = topic_prefix
+        self.lag: dict[tuple[str, str, int], int] = {}
+
+    async def measure(self) -> None:
+        lag: dict[tuple[str, str, int], int] = {}
+        for subscriber in self._broker.subscribers:
+            consumer: Any = getattr(subscriber, "consumer", None)
+            group = getattr(subscriber, "group_id", None)
+            if consumer is None or not group:
+                continue
+            assigned = list(consumer.assignment())
+            if not assigned:
+                continue
+            ends = await consumer.end_offsets(assigned)
+            starts: dict[Any, int] | None = None
+            for tp in assigned:
+                committed = await consumer.committed(tp)
+                if committed is None:  # nothing committed yet: all of it is to read
+                    starts = starts or await consumer.beginning_offsets(assigned)
+                    committed = starts[tp]
+                topic = tp.topic.removeprefix(self._prefix)
+                lag[(group, topic, tp.partition)] = max(0, ends[tp] - committed)
+        self.lag = lag
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily(
+            "forbedring_consumer_lag",
+            "Records past the consumer group's committed offset, per assigned partition",
+            labels=["group", "topic", "partition"],
+        )
+        for (group, topic, partition), value in sorted(self.lag.items()):
+            family.add_metric([group, topic, str(partition)], value)
+        yield family
+
+
+class Monitor:
+    """Refreshes the app's collectors every `interval_s`. A measurement that fails (the
+    database or the broker gone) is logged once when it starts failing and once when it
+    works again, not at every interval."""
+
+    def __init__(self, parts: Sequence[OutboxBacklog | ConsumerLag], *, interval_s: float) -> None:
+        self.parts = tuple(parts)
+        self._interval_s = interval_s
+        self._failing: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def measure(self) -> None:
+        for part in self.parts:
+            name = type(part).__name__
+            try:
+                await asyncio.wait_for(part.measure(), timeout=max(self._interval_s, 5.0))
+            except Exception as exc:
+                if name not in self._failing:
+                    self._failing.add(name)
+                    log.warning("metrics.measure_failed", part=name, error=repr(exc))
+                continue
+            if name in self._failing:
+                self._failing.discard(name)
+                log.info("metrics.measure_recovered", part=name)
+
+    async def _run(self) -> None:
+        while True:
+            await self.measure()
+            await asyncio.sleep(self._interval_s)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="metrics-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

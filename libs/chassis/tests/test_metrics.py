@@ -1,0 +1,33 @@
+"""The outbox's oldest-row age, kept without any time stored in the outbox."""
+
+from typing import Any
+
+from forbedring_chassis.metrics import OutboxBacklog
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_age_is_the_time_since_the_first_measurement_that_saw_the_oldest_row() -> None:
+    ticks = Ticks()
+    backlog = OutboxBacklog(sessions=Any, clock=ticks)  # type: ignore[arg-type]
+    backlog.observe(0, None, None)
+    assert (backlog.pending, backlog.oldest_age_s) == (0, 0.0)
+    backlog.observe(3, 1, 3)  # rows 1-3 seen at 100
+    ticks.now = 105
+    backlog.observe(5, 1, 5)  # rows 4-5 seen at 105
+    assert (backlog.pending, backlog.oldest_age_s) == (5, 5.0)
+    ticks.now = 107
+    backlog.observe(2, 4, 5)  # 1-3 published: the oldest is 4, seen at 105
+    assert backlog.oldest_age_s == 2.0
+    ticks.now = 110
+    backlog.observe(1, 9, 9)  # a new row (9) behind none of those seen
+    assert backlog.oldest_age_s == 0.0
+    ticks.now = 111
+    backlog.observe(0, None, None)
+    assert (backlog.pending, backlog.oldest_age_s) == (0, 0.0)
