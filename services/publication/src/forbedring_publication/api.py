@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from forbedring_chassis.auth import PrincipalDep
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_contracts.events import Language
-from forbedring_publication import release, reports
+from forbedring_publication import console, reports
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.schemas import ReleaseSchedule, UnitList, UnitReport
 
@@ -73,11 +73,11 @@ async def postpone_stage(
     clock: ClockDep,
 ) -> ReleaseSchedule:
     until: datetime = body.until
-    return await release.postpone_stage(
+    return await console.postpone_stage(
         session,
+        actor=principal.subject,
         period_id=period_id,
         stage=1 if stage == 1 else 2,
         until=until,
-        person_id=principal.subject,
         now=clock.now(),
     )

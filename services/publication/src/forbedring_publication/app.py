@@ -9,7 +9,7 @@ from forbedring_chassis.auth import (
 from forbedring_chassis.clock import Clock, SystemClock
 from forbedring_chassis.runtime import Runtime, create_service_app
 from forbedring_chassis.web import Pages, install_pages
-from forbedring_publication import pages
+from forbedring_publication import admin_pages, pages
 from forbedring_publication.api import router
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.consumers import consumers
@@ -53,7 +53,12 @@ def create_app(
     app = create_service_app(
         settings=settings,
         package="forbedring_publication",
-        routers=[router, pages.router, *([development_issuer_router(dev)] if dev else [])],
+        routers=[
+            router,
+            pages.router,
+            admin_pages.router,
+            *([development_issuer_router(dev)] if dev else []),
+        ],
         consumes=consumers(settings, the_clock),
         background=[run_scheduler] if settings.scheduler_enabled else [],
         clock=the_clock,
