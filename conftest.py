@@ -15,7 +15,9 @@ from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
     InfrastructureMissing,
+    SendEvents,
     drop_database,
+    event_producer,
     locate_infrastructure,
 )
 from forbedring_chassis.topic_admin import apply_topics, delete_topics_with_prefix, load_topics
@@ -49,6 +51,13 @@ async def private_topic_prefix(infrastructure: Infrastructure) -> AsyncIterator[
     """Topics private to one test, for tests that must see only their own events."""
     async for prefix in _fresh_topics(infrastructure):
         yield prefix
+
+
+@pytest.fixture
+async def produce(infrastructure: Infrastructure, topic_prefix: str) -> AsyncIterator[SendEvents]:
+    """Send events to the run's topics on the real broker, as a producing service would."""
+    async with event_producer(infrastructure, topic_prefix) as send:
+        yield send
 
 
 @pytest.fixture(scope="session")

@@ -63,10 +63,8 @@ from forbedring_chassis.web import (
     public_root,
     render,
     request_language,
-    sections_for,
-    set_viewer,
     sign_in_page,
-    signed_in,
+    signed_in_viewer,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -96,24 +94,21 @@ async def _viewer(
     request: Request, session: AsyncSession, period_id: str | None
 ) -> Principal | None:
     """The signed-in person, with the header's name and sections from this service's
-    directory copy of `period_id` (default: the newest period with plans), never the
-    token's say; None when not signed in."""
-    principal = await signed_in(request)
-    if principal is None:
-        return None
-    if period_id is None:
-        periods = await repository.periods_with_plans(session)
-        period_id = periods[0].period_id if periods else None
-    roles: set[tuple[str, str]] = set()
-    names: dict[str, str] = {}
-    if period_id is not None:
-        roles = await repository.roles_of(session, period_id=period_id, person_id=principal.subject)
-        names = await repository.names_of(
-            session, period_id=period_id, person_ids=[principal.subject]
-        )
-    viewer = Viewer(name=names.get(principal.subject), sections=sections_for(r for _, r in roles))
-    set_viewer(request, viewer)
-    return principal
+    directory copy of `period_id` (default: the newest period with plans); None when not
+    signed in."""
+
+    async def viewer(principal: Principal) -> Viewer:
+        period = period_id
+        if period is None:
+            periods = await repository.periods_with_plans(session)
+            period = periods[0].period_id if periods else None
+        if period is None:
+            return Viewer.holding(())
+        roles = await repository.roles_of(session, period_id=period, person_id=principal.subject)
+        names = await repository.names_of(session, period_id=period, person_ids=[principal.subject])
+        return Viewer.holding((r for _, r in roles), name=names.get(principal.subject))
+
+    return await signed_in_viewer(request, viewer)
 
 
 async def _period_of_plan(session: AsyncSession, plan_id: str) -> str | None:

@@ -24,8 +24,6 @@ from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
-    SendEvents,
-    event_producer,
     eventually,
     in_process,
     issuer_for_tests,
@@ -116,13 +114,6 @@ async def actionplan(
             yield Actionplan(app, client, settings, the_clock)
 
     return start
-
-
-@pytest.fixture
-async def produce(infrastructure: Infrastructure, topic_prefix: str) -> AsyncIterator[SendEvents]:
-    """Send events to the real broker exactly as a producing service would."""
-    async with event_producer(infrastructure, topic_prefix) as send:
-        yield send
 
 
 async def published(

@@ -22,10 +22,8 @@ from forbedring_chassis.web import (
     Viewer,
     render,
     request_language,
-    sections_for,
-    set_viewer,
     sign_in_page,
-    signed_in,
+    signed_in_viewer,
 )
 from forbedring_publication import charts, reports, repository
 from forbedring_publication.cache import ReportCache
@@ -48,14 +46,13 @@ def _when(value: str | None, language: str) -> str | None:
 
 async def _viewer(request: Request, session: Any) -> Principal | None:
     """The signed-in person, with the header's sections from this service's directory
-    copy (roles, never the token's). The copy holds no names or languages: the header
-    shows no name here and the language falls back to the browser's."""
-    principal = await signed_in(request)
-    if principal is None:
-        return None
-    roles = await repository.person_roles(session, person_id=principal.subject)
-    set_viewer(request, Viewer(sections=sections_for(roles)))
-    return principal
+    copy. The copy holds no names or languages: the header shows no name here and the
+    language falls back to the browser's."""
+
+    async def viewer(principal: Principal) -> Viewer:
+        return Viewer.holding(await repository.person_roles(session, person_id=principal.subject))
+
+    return await signed_in_viewer(request, viewer)
 
 
 def _refused(request: Request, error: PublicationError) -> HTMLResponse:

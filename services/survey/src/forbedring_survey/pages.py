@@ -22,10 +22,9 @@ from forbedring_chassis.web import (
     Viewer,
     render,
     request_language,
-    sections_for,
-    set_viewer,
     sign_in_page,
     signed_in,
+    signed_in_viewer,
 )
 from forbedring_chassis.web.pages import public_root
 from forbedring_survey import answering, participation, periods
@@ -51,23 +50,21 @@ async def _invitation(session: Any, principal: Principal, number: int) -> Invita
 
 
 async def _viewer(request: Request, session: Any) -> Principal | None:
-    """The signed-in person, with the header's name, language and sections set from this
-    service's directory copy (roles never from the token); None when not signed in."""
-    principal = await signed_in(request)
-    if principal is None:
-        return None
+    """The signed-in person, with the header's name, language and sections from this
+    service's directory copy; None when not signed in."""
     settings = request.app.state.runtime.settings
     assert isinstance(settings, SurveySettings)
-    found = await answering.me(
-        session, employee_id=principal.subject, organisation_id=settings.organisation_id
-    )
-    roles = {role for _, role in found.roles}
-    if principal.subject in settings.hr_admins:  # the bootstrap admin, before any import
-        roles.add("hr_admin")
-    set_viewer(
-        request, Viewer(name=found.name, language=found.language, sections=sections_for(roles))
-    )
-    return principal
+
+    async def viewer(principal: Principal) -> Viewer:
+        found = await answering.me(
+            session, employee_id=principal.subject, organisation_id=settings.organisation_id
+        )
+        roles = {role for _, role in found.roles}
+        if principal.subject in settings.hr_admins:  # the bootstrap admin, before any import
+            roles.add("hr_admin")
+        return Viewer.holding(roles, name=found.name, language=found.language)
+
+    return await signed_in_viewer(request, viewer)
 
 
 def _form_values(form: Any, questionnaire: Questionnaire) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -70,6 +70,13 @@ class Viewer:
     language: str | None = None
     sections: frozenset[str] = frozenset({"survey", "results"})
 
+    @classmethod
+    def holding(
+        cls, roles: Iterable[str], *, name: str | None = None, language: str | None = None
+    ) -> "Viewer":
+        """The viewer whose sections are those `roles` give (`sections_for`)."""
+        return cls(name=name, language=language, sections=sections_for(roles))
+
 
 @dataclass(frozen=True)
 class NavLink:
@@ -357,6 +364,18 @@ async def signed_in(request: Request) -> Principal | None:
         return await current_principal(request)
     except HTTPException:
         return None
+
+
+async def signed_in_viewer(
+    request: Request, viewer: Callable[[Principal], Awaitable[Viewer]]
+) -> Principal | None:
+    """The signed-in person, with the header set to `viewer(principal)`: what this
+    service's directory copy says of them, never the token's roles. None when not signed
+    in: the page then answers with `sign_in_page`."""
+    principal = await signed_in(request)
+    if principal is not None:
+        set_viewer(request, await viewer(principal))
+    return principal
 
 
 def sign_in_page(request: Request, *, why: str) -> HTMLResponse:
