@@ -1,6 +1,6 @@
 from fastapi import FastAPI
 
-from forbedring_actionplan import pages
+from forbedring_actionplan import admin_pages, pages
 from forbedring_actionplan.api import router
 from forbedring_actionplan.consumers import consumers
 from forbedring_actionplan.scheduler import Scheduler
@@ -43,7 +43,12 @@ def create_app(
     app = create_service_app(
         settings=settings,
         package="forbedring_actionplan",
-        routers=[router, pages.router, *([development_issuer_router(dev)] if dev else [])],
+        routers=[
+            router,
+            pages.router,
+            admin_pages.router,
+            *([development_issuer_router(dev)] if dev else []),
+        ],
         consumes=consumers(lambda: runtime.clock),
         background=[run_scheduler] if settings.scheduler_enabled else [],
         clock=the_clock,

@@ -28,6 +28,7 @@ from forbedring_actionplan.schemas import (
     UnitsWithoutPlan,
     UnitWithoutPlan,
 )
+from forbedring_actionplan.targets import targets_of
 from forbedring_chassis.web import Language
 
 
@@ -123,6 +124,7 @@ async def indicators(
     roles = await _roles(session, period_id, person_id)
     if not (rules.is_hr_admin(roles) or rules.led_units(roles)):
         raise Forbidden("The plan indicators are for HR admins and leaders.")
+    targets = await targets_of(session, period_id=period_id, defaults=targets)  # HR's, if set
     _, found = await facts(session, period_id=period_id)
     day = today(now)
     rows = shares.indicators(

@@ -1,0 +1,159 @@
+"""The HR console's indicator targets (`/admin/targets`): for each period with plans, the
+three targets the indicator page compares with, and a form to set them. The rule is
+`targets.set_targets`'s, which records who did it; the audit log is `/admin/audit`.
+Reached from survey's console (the navigation's Admin).
+
+Forms carry a double-submit token (a SameSite=Strict cookie repeated in a field), as
+survey's do, until the chassis's CSRF mechanism lands.
+"""
+
+import secrets
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from forbedring_actionplan import repository, targets
+from forbedring_actionplan.domain import access as rules
+from forbedring_actionplan.errors import ActionplanError
+from forbedring_actionplan.settings import ActionplanSettings
+from forbedring_chassis import audit
+from forbedring_chassis.auth import Principal
+from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
+from forbedring_chassis.web import Viewer, render, sections_for, set_viewer, sign_in_page
+from forbedring_chassis.web import signed_in as signed_in_person
+from forbedring_chassis.web.pages import public_root
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+OSLO: Final = ZoneInfo("Europe/Oslo")
+CSRF_COOKIE: Final = "forbedring_csrf"
+CSRF_FIELD: Final = "csrf_token"
+
+
+async def _hr_admin(request: Request, session: Any) -> Principal | Response:
+    """The signed-in HR admin of any period with plans, or the page to answer with."""
+    principal = await signed_in_person(request)
+    if principal is None:
+        return sign_in_page(request, why="plan.signin.text")
+    roles: set[tuple[str, str]] = set()
+    for period in await repository.periods_with_plans(session):
+        roles |= await repository.roles_of(
+            session, period_id=period.period_id, person_id=principal.subject
+        )
+    set_viewer(request, Viewer(sections=sections_for(r for _, r in roles)))
+    if not rules.is_hr_admin(roles):
+        return render(request, "refused.html", {"key": "refused"}, status_code=403)
+    return principal
+
+
+async def _targets_page(
+    request: Request,
+    session: Any,
+    runtime: Any,
+    *,
+    problem: tuple[str, str] | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
+    settings = runtime.settings
+    assert isinstance(settings, ActionplanSettings)
+    periods = [
+        (
+            period,
+            await targets.targets_of(
+                session, period_id=period.period_id, defaults=settings.targets()
+            ),
+        )
+        for period in await repository.periods_with_plans(session)
+    ]
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(
+        request,
+        "admin_targets.html",
+        {
+            "periods": periods,
+            "indicators": targets.INDICATORS,
+            "problem": problem,
+            "saved": saved,
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": token,
+        },
+        status_code=status_code,
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.get("/targets", response_class=HTMLResponse, name="admin-targets")
+async def targets_page(
+    request: Request, session: SessionDep, runtime: RuntimeDep, saved: int = 0
+) -> Response:
+    principal = await _hr_admin(request, session)
+    if not isinstance(principal, Principal):
+        return principal
+    return await _targets_page(request, session, runtime, saved=bool(saved))
+
+
+@router.post("/periods/{period_id}/targets", name="admin-set-targets")
+async def set_targets(
+    period_id: str, request: Request, session: SessionDep, runtime: RuntimeDep, clock: ClockDep
+) -> Response:
+    principal = await _hr_admin(request, session)
+    if not isinstance(principal, Principal):
+        return principal
+    form = await request.form()
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    field = form.get(CSRF_FIELD)
+    if not (cookie and isinstance(field, str) and secrets.compare_digest(cookie, field)):
+        return await _targets_page(
+            request, session, runtime, problem=("admin.targets.expired", ""), status_code=403
+        )
+    try:
+        values = {
+            key: float(str(form.get(key) or "").replace(",", ".").rstrip("% "))
+            for key in targets.INDICATORS
+        }
+    except ValueError:
+        return await _targets_page(
+            request, session, runtime, problem=("admin.targets.not_a_number", ""), status_code=422
+        )
+    try:
+        await targets.set_targets(
+            session, actor=principal.subject, period_id=period_id, targets=values, now=clock.now()
+        )
+    except ActionplanError as refused:
+        return await _targets_page(
+            request,
+            session,
+            runtime,
+            problem=("admin.targets.refused", refused.message),
+            status_code=refused.status_code,
+        )
+    return RedirectResponse(
+        public_root(request) + request.app.url_path_for("admin-targets") + "?saved=1",
+        status_code=status.HTTP_303_SEE_OTHER,
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse, name="admin-audit")
+async def audit_page(request: Request, session: SessionDep) -> Response:
+    principal = await _hr_admin(request, session)
+    if not isinstance(principal, Principal):
+        return principal
+
+    def local(at: datetime) -> str:
+        return at.astimezone(OSLO).strftime("%d.%m.%Y %H:%M:%S")
+
+    return render(
+        request, "chassis/audit.html", {"entries": await audit.recent(session), "local": local}
+    )
