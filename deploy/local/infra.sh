@@ -9,14 +9,18 @@
 #   infra.sh status    one line per component
 #   infra.sh env       export lines:  source <(deploy/local/infra.sh env)
 #   infra.sh smtp-up / smtp-down    the SMTP sink (the stack script starts it)
+#   infra.sh start|stop postgres|redis|kafka   one component (the fault suite's outages)
 #
 # All state lives in <repo>/.state/; `infra.sh down && rm -rf .state` resets everything.
+# FORBEDRING_STATE_DIR and the FORBEDRING_*_PORT variables run a second, private set
+# beside it (the fault suite stops that one, never the one other tests share); the Kafka
+# jars are taken from FORBEDRING_KAFKA_LIBS when set, so they are fetched once.
 # KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL or REDIS_URL set to something other than the local
 # address means that component is provided elsewhere: `up` neither starts nor stops it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-STATE="$ROOT/.state"
+STATE="${FORBEDRING_STATE_DIR:-$ROOT/.state}"
 LOGS="$STATE/logs"
 HOST=127.0.0.1
 # Remember the caller's SMTP settings before our own names are set (for `env`).
@@ -46,12 +50,12 @@ PG_LOG="$LOGS/postgres.log"
 REDIS_DIR="$STATE/redis"
 REDIS_LOG="$LOGS/redis.log"
 KAFKA_HOME="$STATE/kafka"
-KAFKA_LIBS="$KAFKA_HOME/libs"
+KAFKA_LIBS="${FORBEDRING_KAFKA_LIBS:-$KAFKA_HOME/libs}"
 KAFKA_PID="$KAFKA_HOME/kafka.pid"
 KAFKA_PROPS="$KAFKA_HOME/server.properties"
 KAFKA_LOG="$KAFKA_HOME/logs/server.log"
 KAFKA_POM="$ROOT/deploy/kafka/pom.xml"
-SMTP_VENV="$STATE/smtp-venv"
+SMTP_VENV="${FORBEDRING_SMTP_VENV:-$STATE/smtp-venv}"
 SMTP_PID="$STATE/smtp/smtp.pid"
 SMTP_LOG="$LOGS/smtp.log"
 
@@ -611,6 +615,16 @@ case "${1:-}" in
     env) cmd_env ;;
     smtp-up) require_root; take_lock; cmd_smtp_up ;;
     smtp-down) require_root; take_lock; cmd_smtp_down ;;
+    start | stop)
+        require_root
+        take_lock
+        mkdir -p "$LOGS"
+        case "${2:-}" in
+            postgres | redis) "${2}_$([[ $1 == start ]] && echo up || echo down)" ;;
+            kafka) if [[ $1 == start ]]; then kafka_up; else kafka_down; fi ;;
+            *) usage 2 >&2 ;;
+        esac
+        ;;
     -h | --help | help) usage 0 ;;
     *) usage 2 >&2 ;;
 esac
