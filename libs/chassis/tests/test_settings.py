@@ -17,7 +17,8 @@ def test_a_plain_postgres_url_is_used_through_asyncpg() -> None:
 
 
 def test_consumer_group_and_topics_follow_the_service() -> None:
+    assert AggregationSettings().group_id == "forbedring-aggregation"
     settings = AggregationSettings(kafka_topic_prefix="t1.")
-    assert settings.group_id == "forbedring-aggregation"
+    assert settings.group_id == "t1.forbedring-aggregation"
     assert settings.topic("forbedring.x.y.v1") == "t1.forbedring.x.y.v1"
     assert AggregationSettings(consumer_group="g").group_id == "g"

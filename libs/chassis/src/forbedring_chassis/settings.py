@@ -109,7 +109,8 @@ class ServiceSettings(BaseSettings):
 
     @property
     def group_id(self) -> str:
-        return self.consumer_group or f"forbedring-{self.service_name}"
+        # A prefixed deployment (a second stack, a benchmark) is apart in its groups too.
+        return self.consumer_group or f"{self.kafka_topic_prefix}forbedring-{self.service_name}"
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"
