@@ -3,7 +3,7 @@ SHELL := /bin/bash
 INFRA := deploy/local/infra.sh
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: up down test lint docs infra-up infra-down infra-status deps schemas
+.PHONY: up down test test-faults lint docs infra-up infra-down infra-status deps schemas
 
 deps:            ## install what is missing (system packages, Kafka jars, Python env)
 	@$(INFRA) install
@@ -27,6 +27,9 @@ lint: deps
 
 test: infra-up
 	@source <($(INFRA) env) && uv run pytest
+
+test-faults: infra-up  ## the fault suite alone (make test runs it too): tests/faults
+	@source <($(INFRA) env) && uv run pytest tests/faults
 
 docs: deps
 	uv run python -m forbedring_contracts.generate
