@@ -1,13 +1,15 @@
 """OpenID Connect sign-in: JWT bearer tokens (or a session cookie holding the same token)
 validated against the issuer's JWKS.
 
-Production: Entra ID or Keycloak (`oidc_issuer`, `oidc_audience`, optionally
-`oidc_jwks_url`). Development: `DevelopmentIssuer` signs RS256 tokens for any employee id
-and publishes its JWKS; a service mounts `development_issuer_router` only when
+Production: Entra ID or Keycloak (`oidc_issuer`, `oidc_audience`; the keys' URL from the
+issuer's discovery document unless `oidc_jwks_url` says otherwise); the browser signs in
+through `forbedring_chassis.oidc`. Development: `DevelopmentIssuer` signs RS256 tokens for
+any employee id and publishes its JWKS; a service mounts `development_issuer_router` only when
 `dev_issuer_enabled` is set, which the settings refuse in an environment named like
 production.
 
-The token says who the caller is (`sub` = employee id) and nothing more that we trust:
+The token says who the caller is (the employee id, in the claim `oidc_employee_id_claim`
+names: `sub` by default) and nothing more that we trust:
 roles are looked up by each service in its own copy of the directory, never read from
 the token.
 """
@@ -28,9 +30,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
+from forbedring_chassis.csrf import CsrfProtected, hidden_field, set_csrf_cookie
+from forbedring_chassis.discovery import Discovery, DiscoveryFailed
+from forbedring_chassis.ratelimit import limit_signin
+from forbedring_chassis.sessions import SESSION_COOKIE, has_ended, set_session_cookie
 from forbedring_chassis.settings import ServiceSettings
 
-SESSION_COOKIE = "forbedring_session"
+__all__ = ["SESSION_COOKIE"]
 ALGORITHMS = ("RS256", "PS256", "ES256")
 
 
@@ -40,7 +46,7 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who made the request: `subject` is the employee id (`sub`)."""
+    """Who made the request: `subject` is the employee id (the issuer's employee-id claim)."""
 
     subject: str
     issuer: str
@@ -90,16 +96,20 @@ class RemoteJwks:
             if self._keys is not None and ((fresh and not force) or age < self._min_refresh_s):
                 return self._keys
             try:
+                url = await self._jwks_url()
                 async with httpx.AsyncClient(timeout=5.0) as client:
-                    reply = await client.get(self._url)
+                    reply = await client.get(url)
                     reply.raise_for_status()
                     self._keys = jwt.PyJWKSet.from_dict(reply.json())
-            except (httpx.HTTPError, ValueError, jwt.PyJWKSetError) as exc:
+            except (httpx.HTTPError, ValueError, jwt.PyJWKSetError, DiscoveryFailed) as exc:
                 if self._keys is None:
                     raise InvalidToken(f"issuer keys unavailable: {type(exc).__name__}") from exc
                 return self._keys
             self._fetched_at = time.monotonic()
             return self._keys
+
+    async def _jwks_url(self) -> str:
+        return self._url
 
     async def key(self, kid: str | None) -> jwt.PyJWK:
         found = _pick(await self._refresh(force=False), kid)
@@ -110,17 +120,46 @@ class RemoteJwks:
         return found
 
 
+class DiscoveredJwks(RemoteJwks):
+    """The JWKS at the `jwks_uri` the issuer's discovery document names."""
+
+    def __init__(self, discovery: Discovery) -> None:
+        super().__init__(discovery.url)
+        self._discovery = discovery
+
+    async def _jwks_url(self) -> str:
+        return (await self._discovery.metadata()).jwks_uri
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    keys: KeySource
+    employee_id_claim: str = "sub"
+    """The claim holding the employee id: Entra ID's `sub` is not the HR system's id."""
+
+
 class TokenVerifier:
-    """Accepts tokens from the configured issuers only, for `audience`, unexpired."""
+    """Accepts tokens from the configured issuers only, for `audience`, unexpired. A
+    browser session's token (an ID token) may instead be for one of `session_audiences`
+    (the sign-in's client id)."""
 
     def __init__(
-        self, *, issuers: Mapping[str, KeySource], audience: str, leeway_s: float = 30.0
+        self,
+        *,
+        issuers: Mapping[str, KeySource | TrustedIssuer],
+        audience: str,
+        session_audiences: tuple[str, ...] = (),
+        leeway_s: float = 30.0,
     ) -> None:
-        self._issuers = dict(issuers)
+        self._issuers = {
+            name: trusted if isinstance(trusted, TrustedIssuer) else TrustedIssuer(trusted)
+            for name, trusted in issuers.items()
+        }
         self._audience = audience
+        self.session_audiences = tuple(dict.fromkeys((audience, *session_audiences)))
         self._leeway_s = leeway_s
 
-    async def verify(self, token: str) -> Principal:
+    async def verify(self, token: str, *, audiences: tuple[str, ...] | None = None) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -131,22 +170,23 @@ class TokenVerifier:
             raise InvalidToken("untrusted issuer")
         if header.get("alg") not in ALGORITHMS:
             raise InvalidToken("unsupported signing algorithm")
-        key = await self._issuers[issuer].key(header.get("kid"))
+        trusted = self._issuers[issuer]
+        key = await trusted.keys.key(header.get("kid"))
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key.key,
                 algorithms=list(ALGORITHMS),
-                audience=self._audience,
+                audience=list(audiences or (self._audience,)),
                 issuer=issuer,
                 leeway=self._leeway_s,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        subject = claims["sub"]
+        subject = claims.get(trusted.employee_id_claim)
         if not isinstance(subject, str) or not subject:
-            raise InvalidToken("no subject")
+            raise InvalidToken(f"no employee id (claim {trusted.employee_id_claim!r})")
         return Principal(subject=subject, issuer=issuer, claims=claims)
 
 
@@ -208,17 +248,23 @@ def build_verifier(
 ) -> TokenVerifier:
     """The verifier for `settings`: the production issuer if configured, plus the
     development issuer when one is given (only ever when `dev_issuer_enabled`)."""
-    issuers: dict[str, KeySource] = {}
+    issuers: dict[str, KeySource | TrustedIssuer] = {}
     if settings.oidc_issuer:
-        jwks_url = settings.oidc_jwks_url or (
-            settings.oidc_issuer.rstrip("/") + "/.well-known/jwks.json"
+        keys: KeySource = (
+            RemoteJwks(settings.oidc_jwks_url)
+            if settings.oidc_jwks_url
+            else DiscoveredJwks(Discovery(settings.oidc_issuer))
         )
-        issuers[settings.oidc_issuer] = RemoteJwks(jwks_url)
+        issuers[settings.oidc_issuer] = TrustedIssuer(keys, settings.oidc_employee_id_claim)
     if development is not None:
         if not settings.dev_issuer_enabled:
             raise ValueError("a development issuer is only allowed with dev_issuer_enabled")
         issuers[development.issuer] = development.keys()
-    return TokenVerifier(issuers=issuers, audience=settings.oidc_audience)
+    return TokenVerifier(
+        issuers=issuers,
+        audience=settings.oidc_audience,
+        session_audiences=(settings.oidc_client_id,) if settings.oidc_client_id else (),
+    )
 
 
 def development_issuer(settings: ServiceSettings) -> DevelopmentIssuer | None:
@@ -237,20 +283,21 @@ def development_issuer(settings: ServiceSettings) -> DevelopmentIssuer | None:
 # --- FastAPI -------------------------------------------------------------------------------
 
 
-def _token_of(request: Request) -> str | None:
+def _token_of(request: Request) -> tuple[str | None, bool]:
+    """The token, and whether it is the browser session's cookie."""
     authorization = request.headers.get("authorization")
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            return token.strip()
-        return None
-    return request.cookies.get(SESSION_COOKIE)
+            return token.strip(), False
+        return None, False
+    return request.cookies.get(SESSION_COOKIE), True
 
 
 async def current_principal(request: Request) -> Principal:
     """The signed-in caller, or 401. The app's verifier is `app.state.token_verifier`."""
     verifier: TokenVerifier | None = getattr(request.app.state, "token_verifier", None)
-    token = _token_of(request)
+    token, from_cookie = _token_of(request)
     if verifier is None or token is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -258,7 +305,13 @@ async def current_principal(request: Request) -> Principal:
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        return await verifier.verify(token)
+        if not from_cookie:
+            return await verifier.verify(token)
+        principal = await verifier.verify(token, audiences=verifier.session_audiences)
+        runtime = getattr(request.app.state, "runtime", None)
+        if runtime is not None and await has_ended(runtime.redis, token):
+            raise InvalidToken("signed out")
+        return principal
     except InvalidToken as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -288,6 +341,7 @@ _FORM = """<!doctype html>
 <h1>Development sign-in</h1>
 <p>For development and demos only: no password is asked.</p>
 <form method="post" action="dev-login/form">
+{csrf}
 <label for="employee_id">Employee id</label>
 <input id="employee_id" name="employee_id" required maxlength="64" autocomplete="username">
 <input type="hidden" name="next" value="{next}">
@@ -305,27 +359,36 @@ def development_issuer_router(issuer: DevelopmentIssuer) -> APIRouter:
     async def jwks() -> dict[str, Any]:
         return issuer.jwks()
 
+    # The JSON sign-in is not limited: tests and the demo mint tokens for hundreds of people
+    # with it, and it exists only where anyone may sign in as anyone anyway.
+    limited = [Depends(limit_signin)]
+
     @router.post("/dev-login")
     async def dev_login(body: DevLogin) -> DevToken:
         return DevToken(access_token=issuer.issue(body.employee_id), expires_in=lifetime_s)
 
     @router.get("/dev-login", response_class=HTMLResponse)
-    async def dev_login_form(next: str = "/") -> str:
-        return _FORM.format(next=html.escape(next if next.startswith("/") else "/"))
+    async def dev_login_form(request: Request, next: str = "/") -> HTMLResponse:
+        page = _FORM.format(
+            next=html.escape(next if next.startswith("/") else "/"), csrf=hidden_field(request)
+        )
+        response = HTMLResponse(page)
+        set_csrf_cookie(request, response)
+        return response
 
-    @router.post("/dev-login/form")
+    @router.post("/dev-login/form", dependencies=[*limited, CsrfProtected])
     async def dev_login_submit(
+        request: Request,
         employee_id: Annotated[str, Form(min_length=1, max_length=64)],
         next: Annotated[str, Form()] = "/",
     ) -> RedirectResponse:
         target = next if next.startswith("/") and not next.startswith("//") else "/"
         response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
-        response.set_cookie(
-            SESSION_COOKIE,
-            issuer.issue(employee_id),
-            max_age=lifetime_s,
-            httponly=True,
-            samesite="lax",
+        token = issuer.issue(employee_id)
+        expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+        settings: ServiceSettings = request.app.state.runtime.settings
+        set_session_cookie(
+            response, token, settings=settings, request=request, expires_at=expires_at
         )
         return response
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.requests import Request
 
 from forbedring_chassis.errors import ServiceError
 from forbedring_chassis.logging import get_logger
@@ -49,3 +50,25 @@ class RateLimit:
             retry_after = max(1, int((window + 1) * self.window_s - moment + 0.999))
             refused.headers["Retry-After"] = str(retry_after)
             raise refused
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind the proxy: the one uvicorn took from X-Forwarded-For,
+    from trusted proxies only)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def limit_signin(request: Request) -> None:
+    """Sign-in starts, callbacks and development sign-ins per minute per client address:
+    a guard against password guessing and callback floods at every service."""
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None:  # an app without the chassis runtime (some unit tests)
+        return
+    limit = RateLimit(
+        "signin",
+        limit=runtime.settings.signin_rate_limit_per_min,
+        window_s=60,
+        message="Too many sign-in attempts from here. Wait a minute and try again.",
+    )
+    # Per deployment namespace too: stacks (and test runs) sharing one Redis count apart.
+    await limit.hit(runtime.redis, runtime.settings.kafka_topic_prefix + client_address(request))

@@ -47,6 +47,7 @@ from forbedring_chassis.metrics import (
 )
 from forbedring_chassis.migrations import upgrade_to_head
 from forbedring_chassis.offload import Offload
+from forbedring_chassis.oidc import signin_router
 from forbedring_chassis.outbox import OutboxRelay
 from forbedring_chassis.security import CrossOriginGuard, SecurityHeaders
 from forbedring_chassis.settings import ServiceSettings
@@ -401,6 +402,8 @@ def create_service_app(
     )
     install_error_handlers(app)
     app.include_router(_health_router())
+    # The browser's sign-in and sign-out, the same at every service (one session per origin).
+    app.include_router(signin_router(settings))
     for router in routers:
         app.include_router(router)
     Instrumentator(

@@ -62,9 +62,46 @@ class ServiceSettings(BaseSettings):
         default=None, description="The OpenID Connect issuer whose tokens are accepted (iss)"
     )
     oidc_jwks_url: str | None = Field(
-        default=None, description="The issuer's JWKS; default <oidc_issuer>/.well-known/jwks.json"
+        default=None,
+        description="The issuer's JWKS, overriding the jwks_uri of its discovery document "
+        "(<oidc_issuer>/.well-known/openid-configuration)",
     )
-    oidc_audience: str = Field(default="forbedring", description="The audience (aud) required")
+    oidc_audience: str = Field(
+        default="forbedring", description="The audience (aud) required of API bearer tokens"
+    )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="This system's client id at the issuer; with oidc_issuer it turns on the "
+        "browser sign-in (/signin), and ID tokens for it are accepted as the session",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="The client's secret, when the issuer registers it as confidential "
+        "(Entra ID web apps); a public client with PKCE has none",
+    )
+    oidc_scopes: str = Field(default="openid profile email", description="Scopes asked for")
+    oidc_employee_id_claim: str = Field(
+        default="sub",
+        description="The token claim holding the HR system's employee id (Entra ID: e.g. "
+        "employeeid or preferred_username); applied to bearer tokens and sessions alike",
+    )
+    public_origin: str | None = Field(
+        default=None,
+        description="The origin browsers use (https://forbedring.example.no), for the sign-in "
+        "redirect URIs; by default the request's own scheme and host",
+    )
+    session_lifetime_s: int = Field(
+        default=8 * 3600,
+        gt=0,
+        description="How long a browser session lasts at most (the cookie's Max-Age); never "
+        "longer than the issuer's token",
+    )
+    signin_rate_limit_per_min: int = Field(
+        default=60,
+        ge=1,
+        description="Sign-in starts, callbacks and development sign-ins per minute from one "
+        "client address (in Redis, shared by every replica)",
+    )
     dev_issuer_enabled: bool = Field(
         default=False,
         description="Serve a development issuer (demo login, no password). Never in production.",

@@ -55,6 +55,7 @@ from forbedring_actionplan.schemas import (
 from forbedring_actionplan.settings import ActionplanSettings
 from forbedring_actionplan.suggestions import Suggestions
 from forbedring_chassis.auth import Principal
+from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_chassis.spreadsheet import safe_cell
 from forbedring_chassis.web import (
@@ -67,7 +68,8 @@ from forbedring_chassis.web import (
     signed_in_viewer,
 )
 
-router = APIRouter(include_in_schema=False)
+# Every form post carries the chassis's CSRF token; GETs pass the check untouched.
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 SIGN_IN_WHY: Final = "plan.signin.text"
 # What a redirect after a post may say was done (`?saved=`: messages `saved.<name>`).

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.runtime import ClockDep, SessionDep
 from forbedring_chassis.web import (
     LANGUAGE_NAMES,
@@ -98,7 +99,9 @@ async def admin_log(
     )
 
 
-@router.post("/admin/deliveries/{delivery_id}/resend", name="admin-resend")
+@router.post(
+    "/admin/deliveries/{delivery_id}/resend", name="admin-resend", dependencies=[CsrfProtected]
+)
 async def admin_resend(
     delivery_id: int,
     request: Request,
@@ -235,7 +238,12 @@ async def unsubscribe_post(
     return render(request, "unsubscribe.html", {"state": state, "token": token, "done": True})
 
 
-@router.post("/unsubscribe/{token}/resubscribe", response_class=HTMLResponse, name="resubscribe")
+@router.post(
+    "/unsubscribe/{token}/resubscribe",
+    response_class=HTMLResponse,
+    name="resubscribe",
+    dependencies=[CsrfProtected],
+)
 async def resubscribe(
     token: str, request: Request, session: SessionDep, clock: ClockDep
 ) -> HTMLResponse:

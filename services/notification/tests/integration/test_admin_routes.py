@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from forbedring_chassis.auth import SESSION_COOKIE
+from forbedring_chassis.csrf import CSRF_COOKIE, CSRF_FIELD
 from forbedring_chassis.security import CONTENT_SECURITY_POLICY
 from forbedring_chassis.testing import unique_name
 from forbedring_chassis.web import LANGUAGES
@@ -24,10 +25,13 @@ REFUSED = address("E-K2-01")
 PAGES = ("admin.html", "preview.html", "unsubscribe.html", "refused.html")
 
 
+FORM_TOKEN = "t" * 43  # the CSRF token a page of ours gave the browser
+
+
 def cookie(person_id: str) -> dict[str, str]:
-    """The session cookie a signed-in browser sends (as a header: per-request cookies are
-    deprecated in httpx)."""
-    return {"Cookie": f"{SESSION_COOKIE}={ISSUER.issue(person_id)}"}
+    """The cookies a signed-in browser sends (as a header: per-request cookies are
+    deprecated in httpx): the session and the CSRF token's."""
+    return {"Cookie": f"{SESSION_COOKIE}={ISSUER.issue(person_id)}; {CSRF_COOKIE}={FORM_TOKEN}"}
 
 
 def test_the_pages_hold_no_inline_style_or_script() -> None:
@@ -55,7 +59,9 @@ async def test_a_failed_email_resent_from_the_page_and_the_api_goes_out_once(
 
             # Not HR: refused, nothing changes.
             refused = await running.client.post(
-                f"/admin/deliveries/{failed['id']}/resend", headers=cookie("E-K2-00")
+                f"/admin/deliveries/{failed['id']}/resend",
+                data={CSRF_FIELD: FORM_TOKEN},
+                headers=cookie("E-K2-00"),
             )
             assert refused.status_code == 403
             api_refused = await running.client.post(
@@ -73,7 +79,7 @@ async def test_a_failed_email_resent_from_the_page_and_the_api_goes_out_once(
             assert f'action="/admin/deliveries/{failed["id"]}/resend"' in page.text
             resent = await running.client.post(
                 f"/admin/deliveries/{failed['id']}/resend",
-                data={"back": "status=failed"},
+                data={"back": "status=failed", CSRF_FIELD: FORM_TOKEN},
                 headers=cookie(HR_ADMIN),
             )
             assert resent.status_code == 303

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
+from forbedring_chassis.csrf import CsrfProtected, csrf_token
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_chassis.web import render, sign_in_page
 from forbedring_chassis.web.pages import public_root
@@ -35,7 +36,7 @@ from forbedring_survey.errors import Conflict, Forbidden, ImportRefusedError, In
 from forbedring_survey.pages import _viewer
 from forbedring_survey.settings import SurveySettings
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected])
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
 """The console's dates and times are the trust's local time."""
@@ -66,7 +67,7 @@ async def _hr_admin(request: Request, session: Any, runtime: Any) -> Principal |
 
 
 def _token(request: Request) -> str:
-    return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    return csrf_token(request)  # the chassis's, which its dependency checks
 
 
 def _page(

@@ -6,17 +6,16 @@ A survey's address is its position in the person's own list (`/answer/1`, `/answ
 never the invitation id: request paths reach access logs and traces, and an invitation id
 there, with the time, would say who answered when.
 
-Form posts carry a double-submit token: a random value in a SameSite=Strict cookie that the
-form repeats in a hidden field; another site can neither read nor set it.
+Form posts carry the chassis's CSRF token (`forbedring_chassis.csrf`).
 """
 
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from forbedring_chassis.auth import Principal
+from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_chassis.web import (
     Viewer,
@@ -36,9 +35,6 @@ from forbedring_survey.models import Invitation
 from forbedring_survey.settings import SurveySettings
 
 router = APIRouter(include_in_schema=False)
-
-CSRF_COOKIE = "forbedring_csrf"
-CSRF_FIELD = "csrf_token"
 
 
 async def _invitation(session: Any, principal: Principal, number: int) -> Invitation:
@@ -93,7 +89,6 @@ def _render_form(
     background: dict[str, Any] | None = None,
     problems: dict[str, ProblemCode] | None = None,
 ) -> HTMLResponse:
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
     language = request_language(request)
     questionnaire = load_questionnaire(invitation.questionnaire_version)
     response = render(
@@ -108,18 +103,8 @@ def _render_form(
             "problems": problems or {},
             "problem_text": lambda code: _problem_text(code, language),
             "text": lambda texts: texts.get(language),
-            "csrf_field": CSRF_FIELD,
-            "csrf_token": token,
         },
         status_code=422 if problems else 200,
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
     )
     return response
 
@@ -148,16 +133,16 @@ async def form(number: int, request: Request, session: SessionDep) -> HTMLRespon
     return _render_form(request, invitation, number=number)
 
 
-@router.post("/answer/{number}", name="survey-submit", dependencies=[Depends(limit_submissions)])
+@router.post(
+    "/answer/{number}",
+    name="survey-submit",
+    dependencies=[CsrfProtected, Depends(limit_submissions)],
+)
 async def submit(number: int, request: Request, session: SessionDep) -> Response:
     principal = await _viewer(request, session)
     if principal is None:
         return sign_in_page(request, why="survey.signin.text")
     posted = await request.form()
-    cookie = request.cookies.get(CSRF_COOKIE)
-    field = posted.get(CSRF_FIELD)
-    if not cookie or not isinstance(field, str) or not secrets.compare_digest(cookie, field):
-        return render(request, "expired.html", {"number": number}, status_code=403)
     invitation = await _invitation(session, principal, number)
     if invitation.answered:
         return render(request, "answered.html", {"invitation": invitation}, status_code=409)

@@ -18,7 +18,11 @@ async def _sign_in(harness: Harness, employee_id: str) -> AsyncIterator[httpx.As
     """A browser-like client of the same app holding the session cookie."""
     transport = harness.api.http._transport
     async with httpx.AsyncClient(transport=transport, base_url="http://survey") as client:
-        reply = await client.post("/dev-login/form", data={"employee_id": employee_id, "next": "/"})
+        login = await client.get("/dev-login")  # its form carries the CSRF token
+        reply = await client.post(
+            "/dev-login/form",
+            data={"employee_id": employee_id, "next": "/", "csrf_token": _token(login.text)},
+        )
         assert reply.status_code == 303
         yield client
 

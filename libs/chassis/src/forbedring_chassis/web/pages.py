@@ -29,6 +29,7 @@ from jinja2 import (
 from starlette.staticfiles import StaticFiles
 
 from forbedring_chassis.auth import Principal, current_principal
+from forbedring_chassis.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie, with_tokens
 from forbedring_chassis.web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGE_NAMES,
@@ -218,9 +219,14 @@ class Pages:
                 "url_for": url_for,
                 "home_url": public_root(request) + "/",
                 "languages": language_options(request, language),
+                "signout_url": public_root(request) + "/signout",
+                "csrf_field": CSRF_FIELD,
+                "csrf_token": csrf_token(request),
             }
         )
-        response = HTMLResponse(html, status_code=status_code)
+        # Every form that posts carries the CSRF token (forbedring_chassis.csrf).
+        response = HTMLResponse(with_tokens(html, request), status_code=status_code)
+        set_csrf_cookie(request, response)
         response.headers["Content-Language"] = language
         response.headers["Vary"] = "Accept-Language, Cookie"
         chosen = request.query_params.get(LANGUAGE_PARAM)
@@ -380,11 +386,13 @@ async def signed_in_viewer(
 
 def sign_in_page(request: Request, *, why: str) -> HTMLResponse:
     """401: a page asking the person to sign in, saying `why` (a message key), with a
-    link to the development sign-in where the service has it enabled."""
+    link to the trust's sign-in (or the development one where only that is enabled)."""
     root = public_root(request)
-    login = (
-        f"{root}/dev-login?next={quote(root + request.url.path)}"
-        if request.app.state.runtime.settings.dev_issuer_enabled
-        else None
-    )
+    settings = request.app.state.runtime.settings
+    here = quote(public_path(request))
+    login = None
+    if settings.oidc_issuer and settings.oidc_client_id:
+        login = f"{root}/signin?next={here}"
+    elif settings.dev_issuer_enabled:
+        login = f"{root}/dev-login?next={quote(root + request.url.path)}"
     return render(request, "chassis/signin.html", {"login_url": login, "why": why}, status_code=401)
