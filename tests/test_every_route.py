@@ -1,50 +1,31 @@
 """Every route of every service, on the real infrastructure: each answer carries the
 security headers, and every route that shows or changes anything refuses an anonymous
-caller (401; a page answers with its sign-in page). The exceptions are listed, each with
-why, and a route added later is checked without anyone remembering to."""
+caller (401; a page answers with its sign-in page), and every form post refuses a post
+without the CSRF token (403 in the one error shape) and takes one with it. The exceptions
+are listed, each with why, and a route added later is checked without anyone remembering
+to."""
 
 import importlib
-import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from starlette.routing import Route
 
+from forbedring_chassis.csrf import CSRF_COOKIE, CSRF_FIELD
 from forbedring_chassis.security import CONTENT_SECURITY_POLICY, DOCS_POLICY
-from forbedring_chassis.settings import ServiceSettings
 from forbedring_chassis.testing import Databases, Infrastructure, unique_name
-
-SERVICES = ("survey", "aggregation", "publication", "actionplan", "notification")
-# Routes anyone may call, and why.
-OPEN = {
-    "/healthz": "liveness, shows nothing",
-    "/readyz": "readiness, shows nothing",
-    "/.well-known/jwks.json": "the development issuer's public keys",
-    "/dev-login": "the development sign-in itself (only with dev_issuer_enabled)",
-    "/dev-login/form": "the development sign-in form's post",
-    "/openapi.json": "the API's description, no data",
-    "/docs": "the API's documentation page",
-    "/docs/oauth2-redirect": "Swagger UI's sign-in callback",
-    "/redoc": "the API's documentation page",
-    "/unsubscribe/{token}": "one-click unsubscribe: the signed token in the link is the "
-    "authorisation (RFC 8058: mail clients post without a session)",
-    "/unsubscribe/{token}/resubscribe": "undoing it, with the same signed token",
-}
-OPEN_PATTERNS = [re.compile(r"^/static/")]
-SAMPLE = "1"  # a valid value for every path parameter, numeric ones too
-
-
-def settings_class(service: str) -> type[ServiceSettings]:
-    module = importlib.import_module(f"forbedring_{service}.settings")
-    return next(
-        v
-        for v in vars(module).values()
-        if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings
-    )
+from tests.service_routes import (
+    NOT_FORMS,
+    SERVICES,
+    concrete,
+    is_open,
+    is_static,
+    routes_of,
+    settings_class,
+)
 
 
 @pytest.fixture(params=SERVICES)
@@ -70,28 +51,6 @@ async def service(
             yield app, client
 
 
-def routes_of(app: FastAPI) -> list[tuple[str, str]]:
-    return sorted(set(_walk(app.routes, "")))
-
-
-def _walk(routes: Any, prefix: str) -> Iterator[tuple[str, str]]:
-    for route in routes:
-        if isinstance(route, Route):  # APIRoute, and FastAPI's own: /docs, /openapi.json
-            for method in (route.methods or set()) - {"HEAD"}:
-                yield method, prefix + route.path
-        elif (included := getattr(route, "original_router", None)) is not None:
-            # an included router (FastAPI keeps it whole and resolves its routes lazily)
-            yield from _walk(included.routes, prefix + route.include_context.prefix)
-
-
-def is_open(path: str) -> bool:
-    return path in OPEN or any(p.match(path) for p in OPEN_PATTERNS)
-
-
-def concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", SAMPLE, path)
-
-
 async def test_every_route_refuses_anonymous_callers_and_sends_the_security_headers(
     service: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
@@ -100,14 +59,30 @@ async def test_every_route_refuses_anonymous_callers_and_sends_the_security_head
     assert len(routes) > 3, "the service's routes were found"
     problems: list[str] = []
     checked = 0
-    for method, path in routes:
+    forms = 0
+    for method, path, csrf in routes:
         body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
         reply = await client.request(method, concrete(path), json=body)
+        if method == "POST" and not path.startswith("/api/") and path not in NOT_FORMS:
+            forms += 1
+            if not csrf:
+                problems.append(f"{method} {path}: a form post without the CSRF check")
+            elif reply.status_code != 403 or reply.json()["detail"]["code"] != "csrf_refused":
+                problems.append(f"{method} {path}: without a CSRF token: {reply.status_code}")
+            # With the token the post goes past the check: on to the sign-in's answer.
+            token = "t" * 43
+            reply = await client.post(
+                concrete(path),
+                data={CSRF_FIELD: token},
+                headers={"Cookie": f"{CSRF_COOKIE}={token}"},
+            )
+            if reply.status_code == 403:
+                problems.append(f"{method} {path}: refused with the CSRF token: {reply.text[:120]}")
         policy = reply.headers.get("content-security-policy")
         expected = DOCS_POLICY if path in ("/docs", "/redoc") else CONTENT_SECURITY_POLICY
         if policy != expected:
             problems.append(f"{method} {path}: Content-Security-Policy {policy!r}")
-        static = any(p.match(path) for p in OPEN_PATTERNS)
+        static = is_static(path)
         for header, value in (
             ("x-content-type-options", "nosniff"),
             ("referrer-policy", "same-origin"),
@@ -125,4 +100,5 @@ async def test_every_route_refuses_anonymous_callers_and_sends_the_security_head
         elif path.startswith("/api/") and reply.json()["detail"]["code"] != "unauthorized":
             problems.append(f"{method} {path}: not the one error shape: {reply.text[:120]}")
     assert checked > 0
+    assert forms > 0, "every service has a form post (/signout at least)"
     assert problems == [], "\n".join(problems)

@@ -21,12 +21,13 @@ from forbedring_actionplan.errors import ActionplanError
 from forbedring_actionplan.settings import ActionplanSettings
 from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
+from forbedring_chassis.csrf import CsrfProtected, csrf_token
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_chassis.web import Viewer, render, sections_for, set_viewer, sign_in_page
 from forbedring_chassis.web import signed_in as signed_in_person
 from forbedring_chassis.web.pages import public_root
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected])
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
 CSRF_COOKIE: Final = "forbedring_csrf"
@@ -69,7 +70,7 @@ async def _targets_page(
         )
         for period in await repository.periods_with_plans(session)
     ]
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    token = csrf_token(request)  # the chassis's, which its dependency checks
     response = render(
         request,
         "admin_targets.html",

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
+from forbedring_chassis.csrf import CsrfProtected, csrf_token
 from forbedring_chassis.runtime import ClockDep, SessionDep
 from forbedring_chassis.web import Viewer, render, sections_for, set_viewer, sign_in_page
 from forbedring_chassis.web import signed_in as signed_in_person
@@ -26,7 +27,7 @@ from forbedring_publication import console, release, repository
 from forbedring_publication.domain.release import is_admin
 from forbedring_publication.errors import PublicationError
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected])
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
 CSRF_COOKIE: Final = "forbedring_csrf"
@@ -58,7 +59,7 @@ async def _stages_page(
     periods = [
         (period, release.schedule_body(period)) for period in await repository.list_periods(session)
     ]
-    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    token = csrf_token(request)  # the chassis's, which its dependency checks
     response = render(
         request,
         "admin_stages.html",
