@@ -31,7 +31,8 @@ def test_a_distribution_bar_is_named_and_labels_its_segments_in_text() -> None:
         {"strongly_disagree": 1, "disagree": 1, "neither": 2, "agree": 4, "strongly_agree": 2},
         LABELS,
     )
-    root = ET.fromstring(str(svg))  # well-formed, the title escaped
+    wide, narrow = ET.fromstring(f"<div>{svg}</div>")  # well-formed, the title escaped
+    root = wide
     assert root.get("role") == "img"
     assert root.get("aria-labelledby") == "c1-title"
     assert root.find(f"{SVG}title").text == "Answers to <item> & more"  # type: ignore[union-attr]
@@ -46,12 +47,32 @@ def test_a_distribution_bar_is_named_and_labels_its_segments_in_text() -> None:
     # Not by colour alone: every wide-enough segment prints its share, some carry a pattern.
     assert [t.text for t in root.iter(f"{SVG}text")] == ["10", "10", "20", "40", "20"]
     assert any(r.get("fill", "").startswith("url(#") for r in root.iter(f"{SVG}rect"))
+    # The phone's drawing: its own title id, and fewer, larger numbers.
+    assert narrow.get("aria-labelledby") == "c1-narrow-title"
+    assert [t.text for t in narrow.iter(f"{SVG}text")] == ["20", "40", "20"]
+
+
+def test_each_chart_is_drawn_narrow_for_a_phone_with_its_text_at_14_px_or_more() -> None:
+    bar = charts.distribution_bar("c", "T", {"agree": 3, "disagree": 1}, LABELS)
+    means = charts.mean_bars("f", "Means", [("A very long factor name indeed, longer", 50.0)])
+    for svg in (bar, means):
+        wide, narrow = ET.fromstring(f"<div>{svg}</div>")
+        assert "chart--wide" in (wide.get("class") or "")
+        assert "chart--narrow" in (narrow.get("class") or "")
+        width = float((narrow.get("viewBox") or "").split()[2])
+        assert width <= 288, "no wider than a 320 px screen's column: not scaled down"
+        sizes = [float(t.get("font-size") or 0) for t in narrow.iter(f"{SVG}text")]
+        assert sizes
+        assert min(sizes) >= 14
+    narrow_names = [t.text for t in ET.fromstring(f"<div>{means}</div>")[1].iter(f"{SVG}text")]
+    assert narrow_names[0] == "A very long factor name indeed,\u2026"
 
 
 def test_mean_bars_print_every_value_and_a_dash_for_unknown() -> None:
     svg = charts.mean_bars("f", "Means", [("Safety climate", 81.25), ("Teamwork", None)])
-    texts = [t.text for t in ET.fromstring(str(svg)).iter(f"{SVG}text")]
-    assert texts == ["Safety climate", "81", "Teamwork", "\u2013"]
+    for drawing in ET.fromstring(f"<div>{svg}</div>"):
+        texts = [t.text for t in drawing.iter(f"{SVG}text")]
+        assert texts == ["Safety climate", "81", "Teamwork", "\u2013"]
 
 
 def test_every_page_text_exists_in_all_three_languages() -> None:
