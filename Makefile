@@ -8,6 +8,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 deps:            ## install what is missing (system packages, Kafka jars, Python env)
 	@$(INFRA) install
 	@deploy/kubernetes/tools.sh install
+	@deploy/observability/tools.sh install
 	@uv sync --frozen
 
 infra-up: deps   ## start Kafka, PostgreSQL, Redis and create the topics

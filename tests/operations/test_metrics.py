@@ -30,6 +30,7 @@ CHASSIS_FAMILIES = {
     "forbedring_outbox_oldest_pending_age_seconds",
     "forbedring_scheduler_runs",
     "forbedring_scheduler_last_success_timestamp_seconds",
+    "forbedring_dependency_reachable",
     "http_request_duration_seconds",
 }
 
@@ -63,6 +64,8 @@ async def test_the_ledgers_metrics_move_with_its_work(
         assert first.families >= CHASSIS_FAMILIES, CHASSIS_FAMILIES - first.families
         assert first.label_values("forbedring_consumer_lag", "topic") == {TOPIC}
         assert first.value("forbedring_consumer_lag", group=group) == 0
+        assert first.value("forbedring_dependency_reachable", dependency="kafka") == 1
+        assert first.value("forbedring_dependency_reachable", dependency="database") == 1
 
         # Held: the lag per partition grows with what waits, then falls to 0 once read.
         ledger.switches.open.clear()

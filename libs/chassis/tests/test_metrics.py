@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from forbedring_chassis.metrics import OutboxBacklog
+from forbedring_chassis.metrics import Monitor, OutboxBacklog
 
 
 class Ticks:
@@ -31,3 +31,30 @@ def test_the_age_is_the_time_since_the_first_measurement_that_saw_the_oldest_row
     ticks.now = 111
     backlog.observe(0, None, None)
     assert (backlog.pending, backlog.oldest_age_s) == (0, 0.0)
+
+
+class Failing:
+    """A measurement whose dependency is gone until `back` is set."""
+
+    def __init__(self) -> None:
+        self.back = False
+
+    async def measure(self) -> None:
+        if not self.back:
+            raise ConnectionError("gone")
+
+
+async def test_a_failing_measurement_shows_its_dependency_unreachable_until_it_works() -> None:
+    part = Failing()
+    monitor = Monitor([part], interval_s=0.1)  # type: ignore[list-item]
+
+    def reachable() -> list[float]:
+        [family] = monitor.collect()
+        return [sample.value for sample in family.samples]
+
+    assert reachable() == []  # not measured yet: nothing claimed
+    await monitor.measure()
+    assert reachable() == [0]
+    part.back = True
+    await monitor.measure()
+    assert reachable() == [1]

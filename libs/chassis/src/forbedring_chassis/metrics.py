@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter, Gauge
@@ -138,20 +138,36 @@ class ConsumerLag(Collector):
         yield family
 
 
-class Monitor:
+class Monitor(Collector):
     """Refreshes the app's collectors every `interval_s`. A measurement that fails (the
     database or the broker gone) is logged once when it starts failing and once when it
-    works again, not at every interval."""
+    works again, not at every interval, and shows as `forbedring_dependency_reachable`
+    0: the outbox's measurement reads the database, the lag's asks the broker (a service
+    that consumes nothing asks the broker nothing here: its outbox's age shows Kafka)."""
+
+    DEPENDS_ON: ClassVar[dict[str, str]] = {"OutboxBacklog": "database", "ConsumerLag": "kafka"}
 
     def __init__(self, parts: Sequence[OutboxBacklog | ConsumerLag], *, interval_s: float) -> None:
         self.parts = tuple(parts)
         self._interval_s = interval_s
         self._failing: set[str] = set()
+        self._measured: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily(
+            "forbedring_dependency_reachable",
+            "1 if the last measurement that needs the dependency succeeded, else 0",
+            labels=["dependency"],
+        )
+        for name in sorted(self._measured):
+            family.add_metric([self.DEPENDS_ON.get(name, name)], 0 if name in self._failing else 1)
+        yield family
 
     async def measure(self) -> None:
         for part in self.parts:
             name = type(part).__name__
+            self._measured.add(name)
             try:
                 await asyncio.wait_for(part.measure(), timeout=max(self._interval_s, 5.0))
             except Exception as exc:

@@ -301,7 +301,7 @@ def create_service_app(
         ),
         interval_s=settings.metrics_interval_s,
     )
-    for part in monitor.parts:
+    for part in (*monitor.parts, monitor):
         registry.register(part)
     relay = OutboxRelay(
         sessions=sessions,
