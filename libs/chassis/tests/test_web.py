@@ -309,10 +309,17 @@ async def test_a_service_package_brings_templates_messages_and_static_files(
 
 
 def test_the_navigation_follows_the_roles_of_the_services_own_directory() -> None:
-    assert sections_for([]) == {"survey", "results"}
-    assert sections_for(["leader"]) == {"survey", "results", "participation", "actionplan"}
-    assert sections_for(["hr_admin"]) == {"survey", "results", "participation", "admin"}
+    assert sections_for([]) == {"start", "survey", "results"}
+    assert sections_for(["leader"]) == {
+        "start",
+        "survey",
+        "results",
+        "participation",
+        "actionplan",
+    }
+    assert sections_for(["hr_admin"]) == {"start", "survey", "results", "participation", "admin"}
     assert [key for key, _ in NAV_SECTIONS] == [
+        "start",
         "survey",
         "participation",
         "results",

@@ -10,11 +10,12 @@ from pydantic import AwareDatetime, BaseModel, Field
 from forbedring_chassis.auth import PrincipalDep
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_contracts.events import Language
-from forbedring_publication import console, reports
+from forbedring_publication import console, me, reports
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.schemas import ReleaseSchedule, UnitList, UnitReport
 
 router = APIRouter(prefix="/api/v1/periods/{period_id}", tags=["results"])
+me_router = APIRouter(prefix="/api/v1/me", tags=["results"])
 
 
 def _cache(request: Request) -> ReportCache:
@@ -81,3 +82,9 @@ async def postpone_stage(
         until=until,
         now=clock.now(),
     )
+
+
+@me_router.get("/results")
+async def my_results(principal: PrincipalDep, session: SessionDep) -> list[me.MyResults]:
+    """For the person's start page: each period's results, readable now or not yet."""
+    return await me.my_results(session, person_id=principal.subject)

@@ -10,7 +10,7 @@ from forbedring_chassis.clock import Clock, SystemClock
 from forbedring_chassis.runtime import Runtime, create_service_app
 from forbedring_chassis.web import Pages, install_pages
 from forbedring_publication import admin_pages, pages
-from forbedring_publication.api import router
+from forbedring_publication.api import me_router, router
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.consumers import consumers
 from forbedring_publication.scheduler import Scheduler
@@ -55,6 +55,7 @@ def create_app(
         package="forbedring_publication",
         routers=[
             router,
+            me_router,
             pages.router,
             admin_pages.router,
             *([development_issuer_router(dev)] if dev else []),

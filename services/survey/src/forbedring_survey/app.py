@@ -8,7 +8,7 @@ from forbedring_chassis.auth import (
 from forbedring_chassis.clock import Clock
 from forbedring_chassis.runtime import Runtime, create_service_app
 from forbedring_chassis.web import Pages, install_pages
-from forbedring_survey import admin_pages, pages
+from forbedring_survey import admin_pages, pages, start_pages
 from forbedring_survey.api import router
 from forbedring_survey.scheduler import PERIODS_WAITING_TO_OPEN, Scheduler
 from forbedring_survey.settings import SurveySettings
@@ -36,6 +36,7 @@ def create_app(settings: SurveySettings | None = None, *, clock: Clock | None = 
             router,
             pages.router,
             admin_pages.router,
+            start_pages.router,
             *([development_issuer_router(dev)] if dev else []),
         ],
         background=[run_scheduler] if settings.scheduler_enabled else [],

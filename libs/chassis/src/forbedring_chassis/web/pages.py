@@ -51,6 +51,7 @@ _COOKIE_MAX_AGE: Final = 365 * 24 * 3600
 # The sections of the one navigation, in the header's order, each at its place behind the
 # proxy's one origin. A service says which the person may use (see `Viewer`).
 NAV_SECTIONS: Final[tuple[tuple[str, str], ...]] = (
+    ("start", "/survey/start"),
     ("survey", "/survey/"),
     ("participation", "/survey/participation"),
     ("results", "/publication/"),
@@ -69,7 +70,7 @@ class Viewer:
 
     name: str | None = None
     language: str | None = None
-    sections: frozenset[str] = frozenset({"survey", "results"})
+    sections: frozenset[str] = frozenset({"start", "survey", "results"})
 
     @classmethod
     def holding(
@@ -88,10 +89,10 @@ class NavLink:
 
 def sections_for(roles: Iterable[str]) -> frozenset[str]:
     """The navigation sections for the roles a service's directory copy gives the person:
-    everyone answers and reads results; a unit role adds participation and the plan; HR
+    everyone has a start page, answers and reads results; a unit role adds participation and the plan; HR
     sees participation and the HR console (Admin)."""
     held = set(roles)
-    sections = {"survey", "results"}
+    sections = {"start", "survey", "results"}
     if held - {"hr_admin"}:
         sections |= {"participation", "actionplan"}
     if "hr_admin" in held:
