@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import FastAPI
 from playwright.async_api import Page
 
+from forbedring_chassis.auth import SESSION_COOKIE
+
 # The every-route test's enumeration, whichever module holds it now (it is moving into a
 # module of its own, tests/service_routes.py); imported by name, so either way works.
 _EVERY_ROUTE: Any = importlib.import_module("tests.test_every_route")
@@ -145,6 +147,18 @@ def dev_sign_in(base: str) -> SignIn:
     return sign_in
 
 
+def cookie_sign_in(base: str, issue: Callable[[str], str]) -> SignIn:
+    """Signed in by a session cookie from a test issuer (services built without the
+    development sign-in)."""
+
+    async def sign_in(page: Page, person: str) -> None:
+        await page.context.add_cookies(
+            [{"name": SESSION_COOKIE, "value": issue(person), "url": base}]
+        )
+
+    return sign_in
+
+
 def merged(*groups: Mapping[str, Sequence[Visit]]) -> dict[str, list[Visit]]:
     out: dict[str, list[Visit]] = {}
     for group in groups:
@@ -158,6 +172,7 @@ __all__ = [
     "anyone",
     "as_",
     "check_coverage",
+    "cookie_sign_in",
     "dev_sign_in",
     "merged",
     "pages_of",
