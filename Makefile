@@ -3,7 +3,7 @@ SHELL := /bin/bash
 INFRA := deploy/local/infra.sh
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: up down test test-faults lint docs infra-up infra-down infra-status deps schemas
+.PHONY: up down test test-faults lint docs infra-up infra-down infra-status deps schemas bench-national
 
 deps:            ## install what is missing (system packages, Kafka jars, Python env)
 	@$(INFRA) install
@@ -31,6 +31,9 @@ test: infra-up
 
 test-faults: infra-up  ## the fault suite alone (make test runs it too): tests/faults
 	@source <($(INFRA) env) && uv run pytest tests/faults
+
+bench-national: infra-up  ## a national period end to end; figures to docs/benchmarks.md
+	@source <($(INFRA) env) && uv run python -m bench.national --service-benches
 
 docs: deps
 	uv run python -m forbedring_contracts.generate
