@@ -2,10 +2,18 @@
 validation all answer {"detail": {"code", "message", "problems"?}}."""
 
 import httpx
+import pytest
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 
-from forbedring_chassis.errors import ErrorBody, Invalid, NotFound, install_error_handlers
+from forbedring_chassis.errors import (
+    ErrorBody,
+    Invalid,
+    NotFound,
+    install_error_handlers,
+    is_outage,
+)
 
 
 class PeriodFrozen(Invalid):
@@ -14,6 +22,19 @@ class PeriodFrozen(Invalid):
 
 class Body(BaseModel):
     count: int
+
+
+class CannotConnectNowError(Exception):
+    """Named as asyncpg's: a server still starting up."""
+
+
+def _starting_up() -> DBAPIError:
+    """As SQLAlchemy raises it: a DBAPIError over the dialect's error over asyncpg's."""
+    adapted = Exception("the database system is starting up")
+    adapted.__cause__ = CannotConnectNowError("the database system is starting up")
+    error = DBAPIError("connect", None, adapted)
+    error.__cause__ = adapted
+    return error
 
 
 def an_app() -> FastAPI:
@@ -31,6 +52,18 @@ def an_app() -> FastAPI:
     @app.get("/sign-in")
     async def sign_in() -> None:
         raise HTTPException(401, "Sign in first.", headers={"WWW-Authenticate": "Bearer"})
+
+    @app.get("/refused")
+    async def refused() -> None:
+        raise ConnectionRefusedError(111, "Connect call failed")
+
+    @app.get("/starting-up")
+    async def starting_up() -> None:
+        raise _starting_up()
+
+    @app.get("/bug")
+    async def bug() -> None:
+        raise DBAPIError("SELECT 1/0", None, Exception("division by zero"))
 
     @app.post("/count")
     async def count(body: Body) -> int:
@@ -87,3 +120,18 @@ async def test_the_openapi_document_describes_the_422_that_is_sent() -> None:
     detail_schema = document["components"]["schemas"]["ErrorDetail"]
     assert set(invalid.json()["detail"]) <= set(detail_schema["properties"])
     assert set(detail_schema["required"]) <= set(invalid.json()["detail"])
+
+
+@pytest.mark.parametrize("path", ["/refused", "/starting-up"])
+async def test_the_database_gone_answers_503_with_a_retry_hint(path: str) -> None:
+    reply = await request("GET", path)
+    assert reply.status_code == 503
+    assert reply.headers["Retry-After"].isdigit()
+    assert reply.json()["detail"]["code"] == "unavailable"
+
+
+async def test_a_database_error_that_is_no_outage_stays_a_server_error() -> None:
+    transport = httpx.ASGITransport(app=an_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/bug")).status_code == 500
+    assert is_outage(_starting_up())

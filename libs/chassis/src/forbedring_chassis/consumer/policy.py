@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from forbedring_chassis.consumer.metrics import EVENTS_DEAD_LETTERED, EVENTS_FAILED
+from forbedring_chassis.errors import is_outage  # one rule for routes and consumers
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.settings import ServiceSettings
 
@@ -29,13 +29,6 @@ Position = tuple[str, int, int]
 
 def position(record: ConsumerRecord) -> Position:
     return (record.topic, record.partition, record.offset)
-
-
-def is_outage(exc: BaseException) -> bool:
-    """Database or network trouble: retry forever rather than dead-letter good events."""
-    if isinstance(exc, OperationalError | ConnectionError | OSError | TimeoutError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 @dataclass
