@@ -19,6 +19,12 @@ from tests.operations.ledger import Ledger, running_ledger
 from tests.operations.scrape import Scrape, scrape
 
 TOPIC = topics.RESPONSE_SUBMITTED
+AGGREGATION_TOPICS = (
+    topics.PERIOD_OPENED,
+    topics.RESPONSE_SUBMITTED,
+    topics.PERIOD_CLOSED,
+    topics.DIRECTORY_UPDATED,
+)
 Q = synth.questionnaire()
 
 CHASSIS_FAMILIES = {
@@ -154,7 +160,7 @@ async def test_the_ledgers_metrics_move_with_its_work(
         }
 
 
-async def test_survey_serves_the_same_families_with_its_own_scheduler_and_routes(
+async def test_survey_and_aggregation_serve_the_same_families_with_their_own_work(
     stack: Stack,
 ) -> None:
     api = stack.survey_api
@@ -172,3 +178,27 @@ async def test_survey_serves_the_same_families_with_its_own_scheduler_and_routes
     handlers = after.label_values("http_request_duration_seconds_count", "handler")
     assert any("{" in h for h in handlers), handlers
     assert not any(period in h for h in handlers), "no raw path (with an id) as a label"
+
+    # aggregation's batch consumer: its group's lag on every topic it reads, per partition.
+    group = stack.aggregation_settings.group_id
+
+    async def lag_of_every_topic() -> bool:
+        found = await scrape(stack.aggregation)
+        lag = [labels for name, labels, _ in found.samples if name == "forbedring_consumer_lag"]
+        return {labels["topic"] for labels in lag if labels["group"] == group} == set(
+            AGGREGATION_TOPICS
+        )
+
+    await eventually(lag_of_every_topic, timeout=60, interval=0.5)
+
+    async def applied_the_period() -> bool:
+        return (await scrape(stack.aggregation)).value("forbedring_events_applied_total") > 0
+
+    await eventually(applied_the_period, timeout=60, interval=0.5)
+    aggregation = await scrape(stack.aggregation)
+    partitions = {
+        (labels["topic"], labels["partition"])
+        for name, labels, _ in aggregation.samples
+        if name == "forbedring_consumer_lag"
+    }
+    assert (topics.RESPONSE_SUBMITTED, "11") in partitions, "all 12 partitions reported"
