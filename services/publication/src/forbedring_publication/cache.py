@@ -7,6 +7,10 @@ key takes the key's lock (`SET NX PX`) and computes; the
 others wait for the value to appear (or for the lock to go, then try again), so 500
 requests at the release moment compute a report once, across replicas too. Values are
 dropped when a stage is released (`invalidate_period`).
+
+Redis is a cache here, not a store: when it cannot be reached, each request computes
+its report from the database and is served uncached (`publication.cache.unavailable`
+logged), rather than failing.
 """
 
 import asyncio
@@ -15,6 +19,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from forbedring_chassis.logging import get_logger
 
@@ -65,6 +70,15 @@ class ReportCache:
         return await asyncio.shield(flight)
 
     async def _shared(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        try:
+            return await self._through_redis(key, compute)
+        except (RedisError, OSError) as error:
+            log.warning("publication.cache.unavailable", key=key, error=type(error).__name__)
+            value = await compute()
+            self.computations[key] += 1
+            return value
+
+    async def _through_redis(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
         deadline = asyncio.get_running_loop().time() + self._wait_s
         while True:
             cached = _as_bytes(await self._redis.get(key))
