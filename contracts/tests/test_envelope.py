@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from forbedring_contracts import examples, topics
+from forbedring_contracts import envelope, examples, topics
 from forbedring_contracts.envelope import (
     REQUIRED_HEADERS,
     InvalidEvent,
@@ -316,3 +316,29 @@ def test_a_malformed_unit_result_says_what_is_missing() -> None:
 
     with pytest.raises(InvalidEvent, match="unit-results event: included_in: Field required"):
         decode(json.dumps(body).encode(), record.headers)
+
+
+def test_many_events_encode_as_each_would_alone_with_random_ids() -> None:
+    events = [examples.PLAN_UPDATED, examples.RESULTS_RELEASED, examples.PLAN_UPDATED]
+    many = envelope.encode_many(events, time=NOON)
+    alone = [encode(e, time=NOON) for e in events]
+
+    assert [(r.topic, r.key, r.value, r.timestamp_ms) for r in many] == [
+        (r.topic, r.key, r.value, r.timestamp_ms) for r in alone
+    ]
+    for one, other in zip(many, alone, strict=True):
+        assert {n: v for n, v in one.headers if n != "ce_id"} == {
+            n: v for n, v in other.headers if n != "ce_id"
+        }
+        assert decode(one.value, one.headers, key=one.key, topic=one.topic).event == (
+            decode(other.value, other.headers).event
+        )
+    ids = [dict(r.headers)["ce_id"].decode() for r in many]
+    assert len(set(ids)) == len(ids)
+    assert all(str(uuid.UUID(i)) == i and uuid.UUID(i).version == 4 for i in ids)
+
+
+def test_many_coarse_events_are_dated_as_each_would_be() -> None:
+    many = envelope.encode_many([examples.RESPONSE_SUBMITTED], time=NOON)
+
+    assert _time_header(many[0]) == _time_header(encode(examples.RESPONSE_SUBMITTED, time=NOON))

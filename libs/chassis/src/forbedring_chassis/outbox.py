@@ -2,13 +2,15 @@
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
-from sqlalchemy import delete, insert
-from sqlmodel import select
+from sqlalchemy import BigInteger, any_, bindparam, delete, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_chassis import wire
@@ -26,22 +28,45 @@ def stage_event(session: AsyncSession, event: Event) -> None:
 
     The row names the contract's topic; the relay adds the deployment's topic prefix, so
     no use case can send an event to another deployment's topic by forgetting it."""
-    session.add(OutboxMessage(**_row(event, current_trace_headers())))
+    session.add(OutboxMessage(**_row(wire.encode(event), current_trace_headers())))
+
+
+# One statement whatever the number of rows: arrays, not a parameter per value (a
+# multi-VALUES INSERT of tens of thousands of rows spends seconds binding and compiling).
+_INSERT_MANY = text(
+    """
+    INSERT INTO outbox (topic, key, value, headers, timestamp_ms)
+    SELECT r.topic, r.key, r.value, CAST(r.headers AS jsonb), r.timestamp_ms
+      FROM unnest(CAST(:topics AS varchar[]), CAST(:keys AS bytea[]),
+                  CAST(:values AS bytea[]), CAST(:headers AS text[]),
+                  CAST(:timestamps AS bigint[]))
+           WITH ORDINALITY AS r(topic, key, value, headers, timestamp_ms, n)
+     ORDER BY r.n
+    """
+)
 
 
 async def stage_events(session: AsyncSession, events: Sequence[Event]) -> None:
     """`stage_event` for many events at once (a scheduler's pass may stage tens of
-    thousands): the rows go in as one batched INSERT instead of one ORM object each, in
-    the caller's transaction, in the order given."""
+    thousands): encoded together (`wire.encode_many`) and inserted in one statement
+    instead of one ORM object each, in the caller's transaction, in the order given."""
+    if not events:
+        return
     trace_headers = current_trace_headers()
-    rows = [_row(event, trace_headers) for event in events]
-    if rows:
-        await session.exec(insert(OutboxMessage.metadata.tables["outbox"]), params=rows)
+    rows = [_row(record, trace_headers) for record in wire.encode_many(events)]
+    await session.exec(  # type: ignore[call-overload]
+        _INSERT_MANY.bindparams(
+            topics=[r["topic"] for r in rows],
+            keys=[r["key"] for r in rows],
+            values=[r["value"] for r in rows],
+            headers=[json.dumps(r["headers"]) for r in rows],
+            timestamps=[r["timestamp_ms"] for r in rows],
+        )
+    )
 
 
-def _row(event: Event, trace_headers: dict[str, str]) -> dict[str, Any]:
-    """The outbox row of `event`: its record on the contract's topic, with the trace."""
-    record = wire.encode(event)
+def _row(record: wire.Record, trace_headers: dict[str, str]) -> dict[str, Any]:
+    """The outbox row of an event's record (on the contract's topic), with the trace."""
     return {
         "topic": record.topic,
         "key": record.key,
@@ -49,6 +74,11 @@ def _row(event: Event, trace_headers: dict[str, str]) -> dict[str, Any]:
         "headers": {**record.headers, **trace_headers},
         "timestamp_ms": record.timestamp_ms,
     }
+
+
+def _ids(ids: list[int | None]) -> Any:
+    """`= ANY(array)`: one parameter for a batch, where `IN` binds one per row."""
+    return bindparam("ids", ids, type_=ARRAY(BigInteger))
 
 
 class OutboxRelay:
@@ -65,7 +95,7 @@ class OutboxRelay:
         broker: KafkaBroker,
         poll_interval_s: float,
         topic_prefix: str,
-        batch_size: int = 500,
+        batch_size: int = 2000,
     ) -> None:
         self._sessions = sessions
         self._topic_prefix = topic_prefix
@@ -92,25 +122,33 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            await asyncio.gather(*(self._publish(row) for row in rows))
+            # Hand every record to the producer first (in id order, so each partition keeps
+            # it), then wait for the acknowledgements together: the producer batches what
+            # it holds, where awaiting each send would be a round trip per event.
+            sent = [await self._publish(row) for row in rows]
+            await asyncio.gather(*sent)
             await session.exec(
-                delete(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+                delete(OutboxMessage).where(
+                    col(OutboxMessage.id) == any_(_ids([r.id for r in rows]))
+                )
             )
         return len(rows)
 
-    async def _publish(self, row: OutboxMessage) -> None:
+    async def _publish(self, row: OutboxMessage) -> "asyncio.Future[Any]":
         # Continue the trace of the request that staged the event.
         ctx = context_from_headers(row.headers)
         topic = self._topic_prefix + row.topic
         with tracer.start_as_current_span(f"{topic} publish", context=ctx):
             headers = {**row.headers, **current_trace_headers()}
-            await self._broker.publish(
+            acknowledged: asyncio.Future[Any] = await self._broker.publish(
                 row.value,
                 topic,
                 key=row.key,
                 headers=headers,
                 timestamp_ms=row.timestamp_ms,
+                no_confirm=True,
             )
+            return acknowledged
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

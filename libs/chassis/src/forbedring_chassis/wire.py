@@ -35,6 +35,20 @@ def encode(event: Event) -> Record:
     )
 
 
+def encode_many(events: Sequence[Event]) -> list[Record]:
+    """`encode` of many events at once, at one time (`envelope.encode_many`)."""
+    return [
+        Record(
+            topic=r.topic,
+            key=r.key,
+            value=r.value,
+            headers={name: value.decode() for name, value in r.headers},
+            timestamp_ms=r.timestamp_ms,
+        )
+        for r in envelope.encode_many(events)
+    ]
+
+
 def decode(
     value: bytes | None, headers: Sequence[tuple[str, bytes]], *, key: bytes | None, topic: str
 ) -> Envelope:

@@ -6,7 +6,7 @@ across restarts: a reminder's ledger row (unique key) is inserted in the same tr
 as its event is staged in the outbox; a replica that inserts nothing sends nothing. The
 events carry whom to tell and what is missing, never a result figure."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -43,119 +43,68 @@ class Sent:
 
 
 async def remind_due(session: AsyncSession, *, now: datetime) -> list[Sent]:
+    """Claim and stage every reminder due at `now`: one statement finds and claims them
+    (the ledger), three more give the leaders, parents and checklists, and the events go
+    into the outbox in one batch."""
     day = today(now)
     horizon = day + timedelta(days=max(deadlines.THRESHOLDS))
-    measures = await repository.due_measures(session, today=day, horizon=horizon)
-    plans = await repository.due_plans(session, today=day, horizon=horizon)
-    rows = sorted(
-        [
-            *(_ledger(m.measure_id, "measure", m.deadline, m.threshold) for m in measures),
-            *(_ledger(p.plan_id, "plan", p.deadline, p.threshold) for p in plans),
-        ],
-        key=lambda rs: rs[0].subject_id,
+    due = await repository.claim_due(
+        session, today=day, horizon=horizon, passed=PASSED_WITH, now=now
     )
-    claimed = await repository.claim(session, rows=[r for group in rows for r in group], now=now)
-    measures = [m for m in measures if (m.measure_id, m.threshold) in claimed]
-    plans = [p for p in plans if (p.plan_id, p.threshold) in claimed]
-    units = [(m.period_id, m.unit_id) for m in measures] + [(p.period_id, p.unit_id) for p in plans]
+    plans = [d for d in due if d.subject == "plan"]
     parents = await repository.parents_of(
-        session, period_ids=[u[0] for u in units], unit_ids=[p.unit_id for p in plans]
+        session, period_ids=[p.period_id for p in plans], unit_ids=[p.unit_id for p in plans]
     )
     overdue_parents = [
-        (p.period_id, parent)
+        parent
         for p in plans
         if p.threshold == deadlines.OVERDUE and (parent := parents.get((p.period_id, p.unit_id)))
     ]
     leaders = await repository.leaders_of(
         session,
-        period_ids=[u[0] for u in units],
-        unit_ids=[u[1] for u in units + overdue_parents],
+        period_ids=[d.period_id for d in due],
+        unit_ids=[d.unit_id for d in due] + overdue_parents,
     )
     missing = await _missing(session, [p.plan_id for p in plans])
-    sent: list[Sent] = []
-    events: list[PlanDeadlineApproaching] = []
-    for m in measures:
-        events.append(
-            _event(
-                plan_id=m.plan_id,
-                period_id=m.period_id,
-                unit_id=m.unit_id,
-                deadline=m.deadline,
-                threshold=m.threshold,
-                day=day,
-                leaders=leaders.get((m.period_id, m.unit_id), []),
-                subject="measure",
-                measure_id=m.measure_id,
-                measure_title=m.title,
-                responsible=[m.responsible_person_id] if m.responsible_person_id else [],
-            ),
-        )
-        sent.append(Sent(m.period_id, "measure", m.measure_id, m.deadline, m.threshold))
-    for p in plans:
-        parent = parents.get((p.period_id, p.unit_id))
-        events.append(
-            _event(
-                plan_id=p.plan_id,
-                period_id=p.period_id,
-                unit_id=p.unit_id,
-                deadline=p.deadline,
-                threshold=p.threshold,
-                day=day,
-                leaders=leaders.get((p.period_id, p.unit_id), []),
-                subject="plan",
-                parent_leaders=(
-                    leaders.get((p.period_id, parent), [])
-                    if parent and p.threshold == deadlines.OVERDUE
-                    else []
-                ),
-                missing=missing.get(p.plan_id, []),
-            ),
-        )
-        sent.append(Sent(p.period_id, "plan", p.plan_id, p.deadline, p.threshold))
+    events = [_event(d, day, leaders, parents, missing) for d in due]
     await stage_events(session, events)
-    return sent
+    return [Sent(d.period_id, d.subject, d.subject_id, d.deadline, d.threshold) for d in due]
 
 
-def _ledger(subject_id: str, subject: str, deadline: date, threshold: int) -> list[LedgerRow]:
-    return [
-        LedgerRow(subject_id, subject, deadline, t, t == threshold)
-        for t in sorted(deadlines.passed_with(threshold))
-    ]
+PASSED_WITH = {t: deadlines.passed_with(t) for t in (*deadlines.THRESHOLDS, deadlines.OVERDUE)}
+"""The thresholds that count as passed when each one is reminded (the ledger's rows)."""
 
 
 def _event(
-    *,
-    plan_id: str,
-    period_id: str,
-    unit_id: str,
-    deadline: date,
-    threshold: int,
+    d: repository.Due,
     day: date,
-    leaders: Sequence[str],
-    subject: str,
-    measure_id: str | None = None,
-    measure_title: str | None = None,
-    responsible: Sequence[str] = (),
-    parent_leaders: Sequence[str] = (),
-    missing: Sequence[str] = (),
+    leaders: Mapping[tuple[str, str], Sequence[str]],
+    parents: Mapping[tuple[str, str], str | None],
+    missing: Mapping[str, Sequence[str]],
 ) -> PlanDeadlineApproaching:
-    left = deadlines.days_left(deadline, day)
+    left = deadlines.days_left(d.deadline, day)
+    measure = d.subject == "measure"
+    parent = None if measure else parents.get((d.period_id, d.unit_id))
     return PlanDeadlineApproaching(
-        plan_id=plan_id,
-        period_id=period_id,
-        unit_id=unit_id,
-        deadline=deadline,
+        plan_id=d.plan_id,
+        period_id=d.period_id,
+        unit_id=d.unit_id,
+        deadline=d.deadline,
         days_left=max(left, 0),
-        leader_person_ids=tuple(leaders),
-        subject="measure" if subject == "measure" else "plan",
-        measure_id=measure_id,
-        measure_title=measure_title,
-        threshold_days=threshold,
+        leader_person_ids=tuple(leaders.get((d.period_id, d.unit_id), ())),
+        subject="measure" if measure else "plan",
+        measure_id=d.subject_id if measure else None,
+        measure_title=d.title if measure else None,
+        threshold_days=d.threshold,
         overdue=left < 0,
         days_overdue=max(-left, 0),
-        responsible_person_ids=tuple(responsible),
-        parent_leader_person_ids=tuple(parent_leaders),
-        missing=tuple(missing),
+        responsible_person_ids=(d.responsible_person_id,)
+        if measure and d.responsible_person_id
+        else (),
+        parent_leader_person_ids=tuple(leaders.get((d.period_id, parent), ()))
+        if parent and d.threshold == deadlines.OVERDUE
+        else (),
+        missing=() if measure else tuple(missing.get(d.plan_id, ())),
     )
 
 

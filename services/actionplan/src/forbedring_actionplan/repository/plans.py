@@ -4,9 +4,12 @@ comments, history and versions."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import any_, bindparam, func, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import String
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,6 +23,12 @@ from forbedring_actionplan.models import (
     Plan,
     PlanVersion,
 )
+
+
+def _any(ids: Sequence[str]) -> Any:
+    """`= ANY(array)`: one parameter for a pass's ten thousand plans, where `IN` binds and
+    compiles one each."""
+    return any_(bindparam("ids", list(ids), type_=ARRAY(String)))
 
 
 async def plan_units(session: AsyncSession, *, period_id: str) -> set[str]:
@@ -231,7 +240,7 @@ async def measure_rows(session: AsyncSession, *, plan_ids: Sequence[str]) -> lis
             col(Measure.desired_effect) != "",
             col(Measure.linked_id),
             col(Measure.escalated_to_measure_id).is_not(None),
-        ).where(col(Measure.plan_id).in_(plan_ids))
+        ).where(col(Measure.plan_id) == _any(plan_ids))
     )
     return [MeasureRow(*row) for row in rows.all()]
 
@@ -241,7 +250,7 @@ async def staff_discussed(session: AsyncSession, *, plan_ids: Sequence[str]) -> 
         return set()
     rows = await session.exec(
         select(DialogueEntry.plan_id)
-        .where(col(DialogueEntry.plan_id).in_(plan_ids), DialogueEntry.step == "staff")
+        .where(col(DialogueEntry.plan_id) == _any(plan_ids), DialogueEntry.step == "staff")
         .distinct()
     )
     return set(rows.all())
@@ -253,7 +262,7 @@ async def focus_refs(session: AsyncSession, *, plan_ids: Sequence[str]) -> dict[
         return {}
     rows = await session.exec(
         select(FocusArea.plan_id, FocusArea.ref_id, FocusArea.factor_id).where(
-            col(FocusArea.plan_id).in_(plan_ids), FocusArea.decision != "dismissed"
+            col(FocusArea.plan_id) == _any(plan_ids), FocusArea.decision != "dismissed"
         )
     )
     found: dict[str, set[str]] = {}
