@@ -1,10 +1,10 @@
 """The HR console in a real browser, on the real PostgreSQL and Kafka: an HR admin
 creates a period through the form, uploads an organisation that is refused (every
 problem listed with its file, row and reason; nothing stored), then one that is accepted
-(its counts and the top of its tree), opens the period early after confirming, and finds
-each action with their name in the audit log. On a 320 px phone; axe-core finds nothing
-on any console page in nb, nn or en. A trust of 100,000 employees uploads through the
-same form."""
+(its counts and the top of its tree), opens and closes the period early after
+confirming, downloads the research export, and finds each action with their name in the
+audit log. On a 320 px phone; axe-core finds nothing on any console page in nb, nn or
+en. A trust of 100,000 employees uploads through the same form."""
 
 import json
 import re
@@ -139,6 +139,15 @@ async def test_hr_creates_a_period_and_uploads_an_organisation(
     await page.get_by_role("button", name="Åpne perioden nå").click()
     await expect(page.locator("dl.facts").first).to_contain_text("Åpen")
 
+    # Close early, after a confirmation; then the research export downloads.
+    await page.get_by_role("link", name="Lukk perioden nå").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Lukke perioden nå?")
+    await page.get_by_role("button", name="Lukk perioden nå").click()
+    await expect(page.locator("dl.facts").first).to_contain_text("Lukket")
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name="Last ned forskningsuttrekket (CSV)").click()
+    assert (await download.value).suggested_filename.startswith("research-")
+
     # Who did what, in the audit log.
     await page.goto(f"{survey}/admin/audit")
     log = page.locator("table.audit-log")
@@ -147,6 +156,8 @@ async def test_hr_creates_a_period_and_uploads_an_organisation(
         "organisation.imported",
         "organisation.checked",
         "period.opened_early",
+        "period.closed",
+        "research_export.downloaded",
     ):
         await expect(log).to_contain_text(action)
     await expect(log).to_contain_text("Avvist")
