@@ -263,6 +263,7 @@ cmd_install() {
     local packages=(postgresql redis-server)
     command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
     command -v mvn >/dev/null || packages+=(maven)
+    command -v unzip >/dev/null || packages+=(unzip)  # Keycloak's distribution (keycloak.sh)
     # The aggregation service's counting is compiled (Cython) when uv installs it.
     command -v cc >/dev/null || packages+=(gcc libc6-dev)
     # The browser tests drive Debian's Chromium (Playwright's own download cannot work here).
@@ -271,6 +272,8 @@ cmd_install() {
     install_uv
     install_kafka_jars
     install_smtp_sink
+    # The tests' OpenID provider (tests/oidc), fetched from Maven Central once.
+    "$ROOT/deploy/local/keycloak.sh" install >/dev/null
     say "install done"
 }
 

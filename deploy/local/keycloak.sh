@@ -31,7 +31,6 @@ install() {
         return
     fi
     command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch $ARTIFACT"
-    command -v unzip >/dev/null || die "unzip is needed (apt-get install -y unzip)"
     if [[ ! -f "$ZIP" ]]; then
         say "fetching $ARTIFACT"
         mvn -B -q dependency:get -Dartifact="$ARTIFACT" >&2 || die "mvn could not fetch $ARTIFACT"
@@ -39,7 +38,12 @@ install() {
     mkdir -p "$CACHE"
     local staging
     staging="$(mktemp -d "$CACHE/keycloak-unpack.XXXXXX")"
-    unzip -q "$ZIP" -d "$staging"
+    if command -v unzip >/dev/null; then
+        unzip -q "$ZIP" -d "$staging"
+    else  # Python's zipfile keeps no file modes: the scripts are made executable again
+        python3 -m zipfile -e "$ZIP" "$staging"
+        chmod +x "$staging/keycloak-$VERSION"/bin/*.sh
+    fi
     # Moved into place whole, so a run stopped half-way leaves no half directory.
     mv "$staging/keycloak-$VERSION" "$HOME_DIR" 2>/dev/null || [[ -x "$HOME_DIR/bin/kc.sh" ]]
     rm -rf "$staging"

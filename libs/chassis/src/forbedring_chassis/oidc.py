@@ -10,8 +10,8 @@ the whole origin, so one sign-in is a session at every service behind the proxy:
   verifier, verifies the ID token (signature, issuer, audience, expiry, nonce: the same
   verifier as every request) and sets the session cookie (`sessions`);
 - `POST /signout` (a form, CSRF-protected) ends the session, and where the issuer
-  publishes an `end_session_endpoint`, ends it there too (RP-initiated logout) and comes
-  back to `GET /signed-out`.
+  publishes an `end_session_endpoint`, ends it there too (RP-initiated logout, through a
+  page that moves on to it) and comes back to `GET /signed-out`.
 
 Settings: `oidc_issuer`, `oidc_client_id` (and a secret for a confidential client),
 `oidc_scopes`, `oidc_employee_id_claim`, `public_origin`, `session_lifetime_s`; the
@@ -46,7 +46,7 @@ from forbedring_chassis.sessions import (
     set_session_cookie,
 )
 from forbedring_chassis.settings import ServiceSettings
-from forbedring_chassis.web.pages import public_root, render
+from forbedring_chassis.web.pages import Pages, public_root, render
 
 log = get_logger(__name__)
 
@@ -285,6 +285,7 @@ def signin_router(settings: ServiceSettings) -> APIRouter:
     async def signout(request: Request) -> Response:
         token = request.cookies.get(SESSION_COOKIE)
         target = f"{public_root(request)}{SIGNED_OUT_PATH}"
+        at_issuer: str | None = None
         verifier: TokenVerifier | None = getattr(request.app.state, "token_verifier", None)
         if token and verifier is not None:
             try:
@@ -300,8 +301,14 @@ def signin_router(settings: ServiceSettings) -> APIRouter:
                     except DiscoveryFailed:
                         metadata = None  # ended here; the issuer's session ends on its own
                     if metadata is not None:
-                        target = oidc.logout_url(request, metadata, token) or target
-        response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+                        at_issuer = oidc.logout_url(request, metadata, token)
+        response: Response
+        if at_issuer is not None and isinstance(getattr(request.app.state, "pages", None), Pages):
+            # A page that moves on to the issuer, not a redirect: the CSP's form-action
+            # 'self' covers a form post's redirects, and the issuer is another origin.
+            response = render(request, "chassis/signingout.html", {"logout_url": at_issuer})
+        else:
+            response = RedirectResponse(at_issuer or target, status_code=status.HTTP_303_SEE_OTHER)
         clear_session_cookie(response, settings=settings, request=request)
         return response
 
