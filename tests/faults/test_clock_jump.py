@@ -1,0 +1,181 @@
+"""A clock jump for the schedulers: the settable clock leaps far past several thresholds at
+once (a host suspended for a year, an NTP step) and the scheduler ticks again and again
+there. Survey opens and closes the period once each; publication releases each stage
+once. Counted on the broker: the events each sent, for the test's period only."""
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from forbedring_chassis.clock import SettableClock
+from forbedring_chassis.runtime import Runtime
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    event_producer,
+    eventually,
+    in_process,
+    unique_name,
+    verifier_for_tests,
+)
+from forbedring_contracts import topics
+from forbedring_publication.app import create_app as create_publication
+from forbedring_publication.scheduler import Scheduler as PublicationScheduler
+from forbedring_publication.settings import PublicationSettings
+from forbedring_survey.app import create_app as create_survey
+from forbedring_survey.scheduler import Scheduler as SurveyScheduler
+from forbedring_survey.settings import SurveySettings
+from forbedring_survey.testing import SurveyApi, small_organisation
+from services.publication.tests.integration.conftest import FINALIZED_AT, an_org, token
+from tests.conftest import SURVEY_TEST_SETTINGS
+from tests.faults.outcomes import record_outcome
+
+JUMP = timedelta(days=400)  # past every threshold of a period at once
+TICKS = 5  # ticks at the far side: each must find nothing more to do
+
+
+async def _events(
+    infrastructure: Infrastructure, prefix: str, names: Sequence[str], period_id: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """(topic, body) of every event on `names` for `period_id`, read to the end the topics
+    have now (the outbox has sent all once the caller's probe says so)."""
+    consumer = AIOKafkaConsumer(
+        *(prefix + n for n in names),
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=unique_name("clock-reader"),
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[tuple[str, dict[str, Any]]] = []
+    try:
+        empty = 0
+        while empty < 8:  # two seconds without a record after the last: the end
+            batch = await consumer.getmany(timeout_ms=250)
+            records = [r for rs in batch.values() for r in rs]
+            empty = 0 if records else empty + 1
+            for record in records:
+                body = json.loads(record.value)
+                if body.get("period_id") == period_id:
+                    found.append((record.topic.removeprefix(prefix), body))
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_a_clock_jump_opens_and_closes_a_survey_period_once(
+    infrastructure: Infrastructure, databases: Databases, private_topic_prefix: str
+) -> None:
+    start = datetime(2027, 1, 4, 7, 0, tzinfo=UTC)
+    clock = SettableClock(start)
+    settings = SurveySettings(
+        database_url=await databases.create("survey"),
+        **infrastructure.connections(private_topic_prefix),
+        **{**SURVEY_TEST_SETTINGS, "scheduler_enabled": False},  # type: ignore[arg-type]
+    )
+    app = create_survey(settings, clock=clock)
+    async with in_process(app, "http://survey") as client:
+        runtime: Runtime = app.state.runtime
+        scheduler = SurveyScheduler(sessions=runtime.sessions, clock=clock, settings=settings)
+        api = SurveyApi(client)
+        period = (
+            await api.create_period(
+                opens_at=start + timedelta(days=1), closes_at=start + timedelta(days=43)
+            )
+        )["id"]
+        reply = await api.import_json(period, small_organisation({"unit-a": 4}))
+        assert reply.status_code == 201, reply.text
+        await scheduler.tick()
+        assert (await api.period(period))["status"] == "scheduled", "not yet due"
+
+        clock.set(start + JUMP)
+        for _ in range(TICKS):
+            await scheduler.tick()
+        assert (await api.period(period))["status"] == "closed"
+
+        async def both_sent() -> bool:
+            sent = await _events(
+                infrastructure,
+                private_topic_prefix,
+                [topics.PERIOD_OPENED, topics.PERIOD_CLOSED],
+                period,
+            )
+            return {t for t, _ in sent} == {topics.PERIOD_OPENED, topics.PERIOD_CLOSED}
+
+        await eventually(both_sent, timeout=60, interval=1.0)
+        sent = await _events(
+            infrastructure,
+            private_topic_prefix,
+            [topics.PERIOD_OPENED, topics.PERIOD_CLOSED],
+            period,
+        )
+    kinds = sorted(t for t, _ in sent)
+    assert kinds == sorted([topics.PERIOD_OPENED, topics.PERIOD_CLOSED]), kinds
+    record_outcome(
+        "clock-jump",
+        "survey periods",
+        jump_days=JUMP.days,
+        ticks_after_jump=TICKS,
+        period_opened=kinds.count(topics.PERIOD_OPENED),
+        period_closed=kinds.count(topics.PERIOD_CLOSED),
+    )
+
+
+async def test_a_clock_jump_releases_each_publication_stage_once(
+    infrastructure: Infrastructure, databases: Databases, private_topic_prefix: str
+) -> None:
+    org = an_org()
+    clock = SettableClock(FINALIZED_AT - timedelta(hours=1))
+    app = create_publication(
+        PublicationSettings(
+            database_url=await databases.create("publication"),
+            **infrastructure.connections(private_topic_prefix),
+            consumer_group=unique_name("publication"),
+            scheduler_enabled=False,
+            outbox_poll_interval_s=0.05,
+        ),
+        clock=clock,
+        verifier=verifier_for_tests(),
+    )
+    scheduler: PublicationScheduler = app.state.scheduler
+    async with (
+        in_process(app, "http://publication") as client,
+        event_producer(infrastructure, private_topic_prefix) as send,
+    ):
+        await send([org.opened, org.directory, *org.results, org.finalized])
+
+        async def finalised() -> bool:
+            reply = await client.get(
+                f"/api/v1/periods/{org.period_id}/schedule", headers=token("hr_admin")
+            )
+            return reply.status_code == 200 and reply.json().get("finalised") is True
+
+        await eventually(finalised, timeout=60)
+        await scheduler.tick()  # before the jump: nothing due
+        clock.set(FINALIZED_AT + JUMP)
+        for _ in range(TICKS):
+            await scheduler.tick()
+
+        async def both_released() -> bool:
+            sent = await _events(
+                infrastructure, private_topic_prefix, [topics.RESULTS_RELEASED], org.period_id
+            )
+            return {b["stage"] for _, b in sent} == {1, 2}
+
+        await eventually(both_released, timeout=60, interval=1.0)
+        sent = await _events(
+            infrastructure, private_topic_prefix, [topics.RESULTS_RELEASED], org.period_id
+        )
+    stages = sorted(b["stage"] for _, b in sent)
+    assert stages == [1, 2], f"each stage released once: {stages}"
+    record_outcome(
+        "clock-jump",
+        "publication stages",
+        jump_days=JUMP.days,
+        ticks_after_jump=TICKS,
+        stage_1_released=stages.count(1),
+        stage_2_released=stages.count(2),
+    )
