@@ -1,9 +1,11 @@
 """A clock jump for the schedulers: the settable clock leaps far past several thresholds at
 once (a host suspended for a year, an NTP step) and the scheduler ticks again and again
 there. Survey opens and closes the period once each; publication releases each stage
-once. Counted on the broker: the events each sent, for the test's period only."""
+once; actionplan reminds each plan and measure once, overdue. Counted on the broker: the
+events each sent, for the test's period only."""
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,12 +31,16 @@ from forbedring_survey.app import create_app as create_survey
 from forbedring_survey.scheduler import Scheduler as SurveyScheduler
 from forbedring_survey.settings import SurveySettings
 from forbedring_survey.testing import SurveyApi, small_organisation
+from services.actionplan.tests.integration.conftest import actionplan, published
+from services.actionplan.tests.integration.test_plans import measure
+from services.actionplan.tests.org import an_org as ap_org
 from services.publication.tests.integration.conftest import FINALIZED_AT, an_org, token
 from tests.conftest import SURVEY_TEST_SETTINGS
 from tests.faults.outcomes import record_outcome
 
 JUMP = timedelta(days=400)  # past every threshold of a period at once
 TICKS = 5  # ticks at the far side: each must find nothing more to do
+__all__ = ["actionplan"]  # actionplan's own fixture, used here
 
 
 async def _events(
@@ -178,4 +184,50 @@ async def test_a_clock_jump_releases_each_publication_stage_once(
         ticks_after_jump=TICKS,
         stage_1_released=stages.count(1),
         stage_2_released=stages.count(2),
+    )
+
+
+async def test_a_clock_jump_past_every_deadline_reminds_each_subject_once_overdue(
+    actionplan: Any, produce: Any, infrastructure: Infrastructure, topic_prefix: str
+) -> None:
+    """Past every threshold at once, only the most urgent is sent (docs: the deadlines
+    rule): each plan and measure once, overdue; the earlier thresholds count as passed."""
+    org = ap_org()
+    start = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    async with actionplan(clock=SettableClock(start)) as running:
+        await produce(org.events())
+        await running.wait_for_plans(org.period_id)
+        plan = await running.plan(org.period_id, "S-PUB")
+        created = await running.send(
+            "POST",
+            f"/api/v1/plans/{plan['plan_id']}/measures",
+            "leader",
+            measure(deadline="2027-04-30"),
+        )
+        assert created.status_code == 201, created.text
+        before = [s for s in await running.scheduler.tick() if s.period_id == org.period_id]
+        assert before == [], "more than 30 days left: nothing due"
+        running.clock.set(start + JUMP)
+        sent = []
+        for _ in range(TICKS):
+            sent += [s for s in await running.scheduler.tick() if s.period_id == org.period_id]
+        await running.outbox_empty()
+    events = await published(
+        infrastructure, topic_prefix, topics.PLAN_DEADLINE_APPROACHING, org.period_id
+    )
+    keyed = Counter((e["measure_id"] or e["plan_id"], e["threshold_days"]) for e in events)
+    subjects = {s.subject_id for s in sent}
+    assert len(subjects) == len(org.opened.units) + 1, "every plan and the measure"
+    assert len(sent) == len(subjects), "each subject reminded once"
+    assert set(keyed.values()) == {1}, keyed
+    assert {threshold for _, threshold in keyed} == {0}, "only the most urgent: overdue"
+    assert len(events) == len(sent)
+    record_outcome(
+        "clock-jump",
+        "actionplan deadlines",
+        jump_days=JUMP.days,
+        ticks_after_jump=TICKS,
+        subjects=len(subjects),
+        reminders_sent=len(events),
+        thresholds_sent=sorted({t for _, t in keyed}),
     )
