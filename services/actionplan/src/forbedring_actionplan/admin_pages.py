@@ -3,11 +3,10 @@ three targets the indicator page compares with, and a form to set them. The rule
 `targets.set_targets`'s, which records who did it; the audit log is `/admin/audit`.
 Reached from survey's console (the navigation's Admin).
 
-Forms carry a double-submit token (a SameSite=Strict cookie repeated in a field), as
-survey's do, until the chassis's CSRF mechanism lands.
+Every post is checked by the chassis's CSRF token (`CsrfProtected` on the router; the
+layout puts the field into every form).
 """
 
-import secrets
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from forbedring_actionplan.errors import ActionplanError
 from forbedring_actionplan.settings import ActionplanSettings
 from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
-from forbedring_chassis.csrf import CsrfProtected, csrf_token
+from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_chassis.web import Viewer, render, sections_for, set_viewer, sign_in_page
 from forbedring_chassis.web import signed_in as signed_in_person
@@ -30,8 +29,6 @@ from forbedring_chassis.web.pages import public_root
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected])
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
-CSRF_COOKIE: Final = "forbedring_csrf"
-CSRF_FIELD: Final = "csrf_token"
 
 
 async def _hr_admin(request: Request, session: Any) -> Principal | Response:
@@ -70,8 +67,7 @@ async def _targets_page(
         )
         for period in await repository.periods_with_plans(session)
     ]
-    token = csrf_token(request)  # the chassis's, which its dependency checks
-    response = render(
+    return render(
         request,
         "admin_targets.html",
         {
@@ -79,20 +75,9 @@ async def _targets_page(
             "indicators": targets.INDICATORS,
             "problem": problem,
             "saved": saved,
-            "csrf_field": CSRF_FIELD,
-            "csrf_token": token,
         },
         status_code=status_code,
     )
-    response.set_cookie(
-        CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-    return response
 
 
 @router.get("/targets", response_class=HTMLResponse, name="admin-targets")
@@ -113,12 +98,6 @@ async def set_targets(
     if not isinstance(principal, Principal):
         return principal
     form = await request.form()
-    cookie = request.cookies.get(CSRF_COOKIE) or ""
-    field = form.get(CSRF_FIELD)
-    if not (cookie and isinstance(field, str) and secrets.compare_digest(cookie, field)):
-        return await _targets_page(
-            request, session, runtime, problem=("admin.targets.expired", ""), status_code=403
-        )
     try:
         values = {
             key: float(str(form.get(key) or "").replace(",", ".").rstrip("% "))

@@ -7,12 +7,12 @@ The console's other parts live in the services that own them (publication's rele
 stages, actionplan's indicator targets); this page links to them through the proxy's
 one origin.
 
-Forms carry survey's double-submit token (a SameSite=Strict cookie repeated in a field). An
-upload is parsed from Starlette's spooled temporary files (a part over 1 MB goes to disk
-as it arrives), so a whole trust's files never sit in memory twice.
+Every post is checked by the chassis's CSRF token (`CsrfProtected` on the router; the
+layout puts the field into every form). An upload is parsed from Starlette's spooled
+temporary files (a part over 1 MB goes to disk as it arrives), so a whole trust's files
+never sit in memory twice.
 """
 
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, Final
@@ -24,7 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
-from forbedring_chassis.csrf import CsrfProtected, csrf_token
+from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_chassis.web import render, sign_in_page
 from forbedring_chassis.web.pages import public_root
@@ -41,10 +41,6 @@ router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfP
 OSLO: Final = ZoneInfo("Europe/Oslo")
 """The console's dates and times are the trust's local time."""
 MAX_UPLOAD_FILES: Final = 8
-# Survey's double-submit token (the same cookie and field as its answer form). When the
-# chassis's CSRF mechanism lands, these forms move to it.
-CSRF_COOKIE: Final = "forbedring_csrf"
-CSRF_FIELD: Final = "csrf_token"
 
 
 async def _hr_admin(request: Request, session: Any, runtime: Any) -> Principal | Response:
@@ -64,42 +60,6 @@ async def _hr_admin(request: Request, session: Any, runtime: Any) -> Principal |
     except Forbidden:
         return render(request, "admin/refused.html", status_code=403)
     return principal
-
-
-def _token(request: Request) -> str:
-    return csrf_token(request)  # the chassis's, which its dependency checks
-
-
-def _page(
-    request: Request, template: str, context: Mapping[str, Any], *, status_code: int = 200
-) -> HTMLResponse:
-    """A console page with its form token (set as the double-submit cookie)."""
-    token = _token(request)
-    response = render(
-        request,
-        template,
-        {**context, "csrf_field": CSRF_FIELD, "csrf_token": token},
-        status_code=status_code,
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-    return response
-
-
-def _token_ok(request: Request, form: FormData) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE)
-    field = form.get(CSRF_FIELD)
-    return bool(cookie) and isinstance(field, str) and secrets.compare_digest(cookie or "", field)
-
-
-def _expired(request: Request) -> HTMLResponse:
-    return _page(request, "admin/expired.html", {}, status_code=403)
 
 
 def _redirect(request: Request, name: str, **params: str) -> RedirectResponse:
@@ -138,7 +98,7 @@ async def _home(
     problem: str | None,
     detail: str | None = None,
 ) -> HTMLResponse:
-    return _page(
+    return render(
         request,
         "admin/home.html",
         {
@@ -181,8 +141,6 @@ async def create_period(
     if not isinstance(principal, Principal):
         return principal
     form = await request.form()
-    if not _token_ok(request, form):
-        return _expired(request)
     values = {key: str(form.get(key) or "").strip() for key in _blank_form()}
     settings = runtime.settings
     assert isinstance(settings, SurveySettings)
@@ -241,7 +199,7 @@ async def _period_page(
         period = await periods.get_period(session, period_id=period_id)
     except NotFound:
         return render(request, "admin/not_found.html", status_code=404)
-    return _page(
+    return render(
         request,
         "admin/period.html",
         {
@@ -292,8 +250,6 @@ async def import_organisation(
     if not isinstance(principal, Principal):
         return principal
     form = await request.form(max_files=MAX_UPLOAD_FILES)
-    if not _token_ok(request, form):
-        return _expired(request)
     parse = await _uploaded(form)
     if parse is None:
         return await _period_page(
@@ -338,7 +294,7 @@ async def confirm(
         period = await periods.get_period(session, period_id=period_id)
     except NotFound:
         return render(request, "admin/not_found.html", status_code=404)
-    return _page(request, "admin/confirm.html", {"period": period, "action": action})
+    return render(request, "admin/confirm.html", {"period": period, "action": action})
 
 
 @router.post("/periods/{period_id}/confirm/{action}", name="admin-act")
@@ -355,9 +311,6 @@ async def act(
         return principal
     if action not in _CONFIRMABLE:
         return render(request, "admin/not_found.html", status_code=404)
-    form = await request.form()
-    if not _token_ok(request, form):
-        return _expired(request)
     use_case = console.open_early if action == "open" else console.close_early
     try:
         await use_case(session, actor=_actor(principal), now=clock.now(), period_id=period_id)
