@@ -111,7 +111,7 @@ async def test_an_employee_answers_the_whole_survey(
             ".forEach(i => { i.checked = false; })",
             required.id,
         )
-        await page.get_by_role("button").click()
+        await page.locator("main").get_by_role("button").click()
         summary = page.get_by_role("alert")
         await expect(summary).to_contain_text("This question needs an answer.")
         await expect(page.locator(f"#{first}-4")).to_be_checked()  # answers kept
@@ -119,7 +119,7 @@ async def test_an_employee_answers_the_whole_survey(
         await summary.get_by_role("link").first.click()
         await page.check(f"#{required.id}-4")
 
-    await page.get_by_role("button").click()
+    await page.locator("main").get_by_role("button").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(texts["thanks"])
     assert await page.evaluate("() => sessionStorage.length") == 0, "the draft is gone"
     await assert_accessible(page)
