@@ -3,7 +3,7 @@ SHELL := /bin/bash
 INFRA := deploy/local/infra.sh
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: up down test test-faults lint docs infra-up infra-down infra-status deps schemas bench-national
+.PHONY: up down test test-faults test-security lint docs infra-up infra-down infra-status deps schemas bench-national
 
 deps:            ## install what is missing (system packages, Kafka jars, Python env)
 	@$(INFRA) install
@@ -31,6 +31,12 @@ test: infra-up
 
 test-faults: infra-up  ## the fault suite alone (make test runs it too): tests/faults
 	@source <($(INFRA) env) && uv run pytest tests/faults
+
+test-security: infra-up  ## the security suite alone (make test runs it too), then docs/resilience.md
+	@source <($(INFRA) env) && uv run pytest tests/security \
+		services/publication/tests/integration/test_access_matrix.py \
+		services/actionplan/tests/integration/test_access_matrix.py
+	@uv run python -m tests.security.render
 
 bench-national: infra-up  ## a national period end to end; figures to docs/benchmarks.md
 	@source <($(INFRA) env) && uv run python -m bench.national --service-benches

@@ -56,7 +56,11 @@ class Stack:
 
 
 def service_settings(
-    name: str, database_url: str, infrastructure: Infrastructure, prefix: str
+    name: str,
+    database_url: str,
+    infrastructure: Infrastructure,
+    prefix: str,
+    **overrides: Any,
 ) -> Any:
     """The service's settings on the test infrastructure, its development issuer being the
     test issuer (so `signed_in_as` tokens, and tokens forged with that key, reach it)."""
@@ -69,6 +73,7 @@ def service_settings(
             "dev_issuer_url": ISSUER_FOR_TESTS,
             "dev_issuer_private_key": issuer_key_for_tests(),
             **(SURVEY_TEST_SETTINGS if name == "survey" else {}),
+            **overrides,
         }
     )
 
