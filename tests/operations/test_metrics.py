@@ -29,6 +29,7 @@ Q = synth.questionnaire()
 
 CHASSIS_FAMILIES = {
     "forbedring_consumer_lag",
+    "forbedring_events_processed",
     "forbedring_events_applied",
     "forbedring_events_failed",
     "forbedring_events_dead_lettered",
@@ -85,6 +86,11 @@ async def test_the_ledgers_metrics_move_with_its_work(
         assert (
             done.value("forbedring_events_applied_total", topic=TOPIC)
             - first.value("forbedring_events_applied_total", topic=TOPIC)
+            == 4
+        )
+        assert (
+            done.value("forbedring_events_processed_total", topic=TOPIC)
+            - first.value("forbedring_events_processed_total", topic=TOPIC)
             == 4
         )
 
@@ -192,7 +198,12 @@ async def test_survey_and_aggregation_serve_the_same_families_with_their_own_wor
     await eventually(lag_of_every_topic, timeout=60, interval=0.5)
 
     async def applied_the_period() -> bool:
-        return (await scrape(stack.aggregation)).value("forbedring_events_applied_total") > 0
+        found = await scrape(stack.aggregation)
+        # Processed is counted once the batch's offsets are committed, after applied.
+        return (
+            found.value("forbedring_events_applied_total") > 0
+            and found.value("forbedring_events_processed_total", topic=topics.PERIOD_OPENED) > 0
+        )
 
     await eventually(applied_the_period, timeout=60, interval=0.5)
     aggregation = await scrape(stack.aggregation)
@@ -202,3 +213,7 @@ async def test_survey_and_aggregation_serve_the_same_families_with_their_own_wor
         if name == "forbedring_consumer_lag"
     }
     assert (topics.RESPONSE_SUBMITTED, "11") in partitions, "all 12 partitions reported"
+    # Processed is counted per topic, also when a batch mixes topics.
+    assert aggregation.label_values("forbedring_events_processed_total", "topic") <= set(
+        AGGREGATION_TOPICS
+    )

@@ -194,7 +194,7 @@ async def test_every_metric_the_rules_and_the_dashboard_use_is_exported(
     # What ops were promised, watched by something.
     for family in (
         "forbedring_consumer_lag",
-        "forbedring_events_applied_total",
+        "forbedring_events_processed_total",
         "forbedring_events_failed_total",
         "forbedring_events_dead_lettered_total",
         "forbedring_outbox_pending_rows",

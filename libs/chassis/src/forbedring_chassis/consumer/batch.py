@@ -8,6 +8,7 @@ retries, dead letters, offsets and `after_commit`, and `InFlight` chains the bat
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from forbedring_chassis.consumer.kafka import (
     raw_body,
     trace_each,
 )
+from forbedring_chassis.consumer.metrics import EVENTS_PROCESSED
 from forbedring_chassis.consumer.policy import Attempts, DeadLetters, position
 from forbedring_chassis.consumer.writer import BatchHandler, BatchWriter, Decoded, Digesting
 from forbedring_chassis.db import Sessions
@@ -117,11 +119,17 @@ class BatchConsumer:
         self.attempts.done(at)
         trace_each(records, started)
         await commit_offsets(consumer, records)
+        self._count_processed(records)
         if self.after_commit is not None and applied:
             try:
                 await self.after_commit(applied)
             except Exception:
                 log.exception("consumer.after_commit_failed", topics=self.writer.label)
+
+    def _count_processed(self, records: Sequence[ConsumerRecord]) -> None:
+        """Per topic (a batch may mix them); one pass, a fraction of a microsecond each."""
+        for topic, count in Counter(record.topic for record in records).items():
+            EVENTS_PROCESSED.labels(self.writer.names[topic]).inc(count)
 
     async def _apply(
         self, records: Sequence[ConsumerRecord], digesting: Digesting | None

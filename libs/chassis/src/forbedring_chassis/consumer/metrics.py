@@ -11,6 +11,12 @@ from prometheus_client import Counter
 EVENTS_APPLIED = Counter(
     "forbedring_events_applied_total", "Events applied to the database", ["topic"], registry=None
 )
+EVENTS_PROCESSED = Counter(
+    "forbedring_events_processed_total",
+    "Events taken from the topic and done with: applied, skipped as seen, or dead-lettered",
+    ["topic"],
+    registry=None,
+)
 EVENTS_DUPLICATE = Counter(
     "forbedring_events_duplicate_total", "Redelivered events skipped", ["topic"], registry=None
 )
@@ -33,6 +39,7 @@ EVENTS_DIGESTED = Counter(
     registry=None,
 )
 CONSUMER_METRICS = (
+    EVENTS_PROCESSED,
     EVENTS_APPLIED,
     EVENTS_DUPLICATE,
     EVENTS_FAILED,

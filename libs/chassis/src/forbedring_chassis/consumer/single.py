@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from forbedring_chassis import wire
 from forbedring_chassis.consumer.inbox import Inbox
 from forbedring_chassis.consumer.kafka import raw_body
-from forbedring_chassis.consumer.metrics import EVENTS_APPLIED, EVENTS_DUPLICATE
+from forbedring_chassis.consumer.metrics import EVENTS_APPLIED, EVENTS_DUPLICATE, EVENTS_PROCESSED
 from forbedring_chassis.consumer.policy import Attempts, DeadLetters, position
 from forbedring_chassis.db import Sessions
 from forbedring_chassis.faults import crash_point
@@ -59,6 +59,7 @@ def register_consumer(
             )
         except wire.InvalidEvent as exc:
             await dead_letters.send(record, f"invalid event: {exc}")
+            EVENTS_PROCESSED.labels(topic).inc()
             return
         at = position(record)
         try:
@@ -68,6 +69,7 @@ def register_consumer(
                 raise
             await dead_letters.send(record, f"{type(exc).__name__}: {exc}")
         attempts.done(at)
+        EVENTS_PROCESSED.labels(topic).inc()
 
     async def _apply(received: wire.Envelope) -> None:
         event_id = received.id
