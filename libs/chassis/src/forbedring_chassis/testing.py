@@ -205,11 +205,18 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def in_process(
-    app: Any, base_url: str, *, headers: dict[str, str] | None = None, shutdown_s: float = 60
+    app: Any,
+    base_url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    startup_s: float = 60,
+    shutdown_s: float = 60,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of `app` run in this process with its lifespan (consumers, relay,
     scheduler started; stopped on exit), optionally signed in by `headers`."""
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=shutdown_s) as manager:
+    async with LifespanManager(
+        app, startup_timeout=startup_s, shutdown_timeout=shutdown_s
+    ) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(
             transport=transport, base_url=base_url, headers=headers
