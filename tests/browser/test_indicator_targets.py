@@ -6,6 +6,7 @@ axe-core clean in nb, nn and en."""
 
 from collections.abc import Awaitable, Callable
 
+import httpx
 from playwright.async_api import Page, expect
 
 from services.actionplan.tests.org import PEOPLE
@@ -82,3 +83,27 @@ async def test_only_hr_sets_targets(
         await page.locator("h1").inner_text()
     )
     await assert_accessible(page)
+
+
+async def test_the_targets_through_the_api(served: Served) -> None:
+    """The same use case over JSON: HR sets them, a leader is refused, a share over 100 %
+    is invalid; the indicators compare with what was set."""
+    period = served.org.period_id
+    async with httpx.AsyncClient(base_url=served.base, timeout=10) as http:
+
+        async def bearer(person: str) -> dict[str, str]:
+            login = await http.post("/dev-login", json={"employee_id": person})
+            return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+        hr, leader = await bearer(PEOPLE["hr_admin"]), await bearer(PEOPLE["leader"])
+        body = {"with_plan": 90, "complete_of_quality": 70, "measures_done_by_deadline": 65}
+        path = f"/api/v1/periods/{period}/targets"
+        refused = await http.put(path, json=body, headers=leader)
+        assert refused.status_code == 403, refused.text
+        invalid = await http.put(path, json={**body, "with_plan": 120}, headers=hr)
+        assert invalid.status_code == 422
+        saved = await http.put(path, json=body, headers=hr)
+        assert saved.status_code == 200, saved.text
+        assert saved.json() == {k: float(v) for k, v in body.items()}
+        rows = (await http.get(f"/api/v1/periods/{period}/indicators", headers=hr)).json()["rows"]
+        assert {r["indicator"]: r["target"] for r in rows} == {k: float(v) for k, v in body.items()}

@@ -7,7 +7,15 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forbedring_actionplan import escalation, measures, overview, plan_view, plans, repository
+from forbedring_actionplan import (
+    escalation,
+    measures,
+    overview,
+    plan_view,
+    plans,
+    repository,
+    targets,
+)
 from forbedring_actionplan.models import Escalation
 from forbedring_actionplan.schemas import (
     CarryOver,
@@ -19,6 +27,7 @@ from forbedring_actionplan.schemas import (
     FocusDecisionUpdate,
     Inbox,
     Indicators,
+    IndicatorTargets,
     MeasureCreate,
     MeasurePublic,
     MeasureUpdate,
@@ -322,6 +331,25 @@ async def indicators(
         now=clock.now(),
         targets=settings.targets(),
     )
+
+
+@router.put("/periods/{period_id}/targets")
+async def set_targets(
+    period_id: str,
+    body: IndicatorTargets,
+    principal: PrincipalDep,
+    session: SessionDep,
+    clock: ClockDep,
+) -> IndicatorTargets:
+    """HR admins: the period's indicator targets (recorded in the audit log)."""
+    saved = await targets.set_targets(
+        session,
+        actor=principal.subject,
+        period_id=period_id,
+        targets=body.model_dump(),
+        now=clock.now(),
+    )
+    return IndicatorTargets.model_validate(saved)
 
 
 @router.get("/periods/{period_id}/units-without-plan")

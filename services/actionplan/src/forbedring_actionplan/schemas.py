@@ -311,3 +311,12 @@ class MyPlans(BaseModel):
     period: PeriodRef
     plans: list[RollUpRow]
     hr_admin: bool
+
+
+class IndicatorTargets(BaseModel):
+    """A period's targets for the three plan indicators, in percent (HR sets them; the
+    settings' targets until then)."""
+
+    with_plan: float = Field(ge=0, le=100)
+    complete_of_quality: float = Field(ge=0, le=100)
+    measures_done_by_deadline: float = Field(ge=0, le=100)
