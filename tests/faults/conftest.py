@@ -28,7 +28,7 @@ from forbedring_chassis.testing import (
     unique_name,
     verifier_for_tests,
 )
-from forbedring_chassis.topic_admin import apply_topics, load_topics
+from forbedring_chassis.topic_admin import apply_topics, delete_topics_with_prefix, load_topics
 from forbedring_survey.app import create_app as create_survey
 from forbedring_survey.settings import SurveySettings
 from forbedring_survey.testing import HR_ADMIN, SurveyApi
@@ -54,6 +54,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.faults)
+            item.add_marker(pytest.mark.infra)  # its own private set is real infrastructure
 
 
 @dataclass
@@ -95,6 +96,8 @@ def _private_environment() -> dict[str, str]:
         # The shared install's jars and sink (a fresh machine: `make infra-up` fetched them).
         "FORBEDRING_KAFKA_LIBS": str(SHARED_STATE / "kafka" / "libs"),
         "FORBEDRING_SMTP_VENV": str(SHARED_STATE / "smtp-venv"),
+        # A broker restart under a load average of 20 took over the default 90 s.
+        "INFRA_START_TIMEOUT": os.environ.get("INFRA_START_TIMEOUT", "300"),
     }
 
 
@@ -133,13 +136,15 @@ async def private_databases(private_set: PrivateSet) -> AsyncIterator[Databases]
 
 
 @pytest.fixture
-async def private_topics(private_set: PrivateSet) -> str:
-    """Every topic of deploy/topics.yaml on the private broker, under a prefix of its own."""
-
+async def private_topics(private_set: PrivateSet) -> AsyncIterator[str]:
+    """Every topic of deploy/topics.yaml on the private broker, under a prefix of its own;
+    deleted after the test, since each topic left makes every broker restart slower."""
+    servers = private_set.infrastructure.kafka_bootstrap_servers
     prefix = f"faults-{uuid.uuid4().hex[:8]}."
     specs = load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix)
-    await apply_topics(private_set.infrastructure.kafka_bootstrap_servers, specs)
-    return prefix
+    await apply_topics(servers, specs)
+    yield prefix
+    await delete_topics_with_prefix(servers, prefix)
 
 
 @dataclass
