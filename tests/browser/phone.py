@@ -1,23 +1,20 @@
 """Every page of a service on a 320 px phone: the pages are found from the app's own
-routes (the every-route test's enumeration), so a page added later must be visited here
-or listed with why not; each visited page, in nb, nn and en, must not scroll sideways,
-must keep its chart text at least 14 px as drawn (font size times the SVG's scale), and
-axe-core must find nothing."""
+routes (the every-route test's enumeration, tests/service_routes.py), so a page added
+later must be visited here or listed with why not; each visited page, in nb, nn and en,
+must not scroll sideways, must keep its chart text at least 14 px as drawn (font size
+times the SVG's scale), and axe-core must find nothing."""
 
 import importlib
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import FastAPI
 from playwright.async_api import Page
 
 from forbedring_chassis.auth import SESSION_COOKIE
+from tests.service_routes import routes_of, settings_class
 
-# The every-route test's enumeration, whichever module holds it now (it is moving into a
-# module of its own, tests/service_routes.py); imported by name, so either way works.
-_EVERY_ROUTE: Any = importlib.import_module("tests.test_every_route")
 PHONE = {"width": 320, "height": 640}
 LANGUAGES = ("nb", "nn", "en")
 MIN_CHART_TEXT_PX = 14.0
@@ -49,11 +46,10 @@ class Visit:
 def pages_of(service: str) -> list[str]:
     """The service's HTML pages (GET routes that are not the API, static files, downloads
     or the listed non-pages), from the app itself (built without I/O)."""
-    settings = _EVERY_ROUTE.settings_class(service).model_validate({"dev_issuer_enabled": True})
+    settings = settings_class(service).model_validate({"dev_issuer_enabled": True})
     app: FastAPI = importlib.import_module(f"forbedring_{service}.app").create_app(settings)
     found = []
-    for route in _EVERY_ROUTE.routes_of(app):
-        method, path = route[0], route[1]
+    for method, path, _ in routes_of(app):
         if method != "GET" or path.startswith(("/api/", "/static/")) or path in NOT_PAGES:
             continue
         if DOWNLOAD.search(path):

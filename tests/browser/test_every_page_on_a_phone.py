@@ -219,6 +219,7 @@ async def counts(
         database_url=await databases.create("aggregation"),
         **infrastructure.connections(private_topic_prefix),
         consumer_group=unique_name("aggregation"),
+        count_workers=0,  # counts in its own process: starts within serve_app's wait
     )
     base = await serve_app(create_aggregation(settings, verifier=verifier_for_tests()))
     period = unique_name("period")
