@@ -38,6 +38,8 @@ from tests.service_routes import SERVICES, settings_class
 RESULTS = REPO_ROOT / "bench-results" / "security.json"
 LEADER = "e-unit-a-0"
 EMPLOYEE = "e-unit-a-1"
+# A start (migrations, consumer groups joining) took over a minute at a load average of 17.
+STARTUP_S = 240
 ROLES = {"hr_admin": HR_ADMIN, "leader": LEADER, "employee": EMPLOYEE, "anonymous": None}
 
 
@@ -95,7 +97,9 @@ async def stack(
                 name, await databases.create(name), infrastructure, private_module_prefix
             )
             app: FastAPI = importlib.import_module(f"forbedring_{name}.app").create_app(settings)
-            client = await started.enter_async_context(in_process(app, f"http://{name}"))
+            client = await started.enter_async_context(
+                in_process(app, f"http://{name}", startup_s=STARTUP_S)
+            )
             services[name] = Service(name, app, client)
         survey = SurveyApi(services["survey"].client)
         period = await survey.open_period(organisation())
