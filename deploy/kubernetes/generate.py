@@ -208,6 +208,21 @@ def env(service: Service) -> list[dict[str, Any]]:
         secret_env(p + "REDIS_URL", "forbedring-redis", "url"),
         config_env(p + "OIDC_ISSUER", "forbedring-oidc", "issuer"),
         config_env(p + "OIDC_AUDIENCE", "forbedring-oidc", "audience"),
+        # The browser sign-in (README, "Connecting the trust's sign-in").
+        config_env(p + "OIDC_CLIENT_ID", "forbedring-oidc", "client_id"),
+        config_env(p + "OIDC_EMPLOYEE_ID_CLAIM", "forbedring-oidc", "employee_id_claim"),
+        config_env(p + "PUBLIC_ORIGIN", "forbedring-oidc", "public_base_url"),
+        # Only a confidential client (Entra ID's web platform) has a secret.
+        {
+            "name": p + "OIDC_CLIENT_SECRET",
+            "valueFrom": {
+                "secretKeyRef": {
+                    "name": "forbedring-oidc-client",
+                    "key": "secret",
+                    "optional": True,
+                }
+            },
+        },
     ]
     if service.smtp:
         items += [
