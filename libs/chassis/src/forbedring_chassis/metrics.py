@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
+from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -99,11 +100,17 @@ class OutboxBacklog(Collector):
 class ConsumerLag(Collector):
     """Per consumer group, topic and partition assigned to this instance: the records past
     the group's committed offset (what KEDA scales on). Each partition is reported by the
-    instance it is assigned to; the topic is named without the deployment's prefix."""
+    instance it is assigned to; the topic is named without the deployment's prefix.
 
-    def __init__(self, broker: KafkaBroker, *, topic_prefix: str) -> None:
+    Two requests a measurement, whatever the partitions: the end offsets (the consumer's
+    own), and the group's committed offsets from an admin client of its own, so that the
+    consumer's group coordinator is not asked once per partition."""
+
+    def __init__(self, broker: KafkaBroker, *, topic_prefix: str, servers: str) -> None:
         self._broker = broker
         self._prefix = topic_prefix
+        self._servers = servers
+        self._admin: AIOKafkaAdminClient | None = None
         self.lag: dict[tuple[str, str, int], int] = {}
 
     async def measure(self) -> None:
@@ -117,15 +124,32 @@ class ConsumerLag(Collector):
             if not assigned:
                 continue
             ends = await consumer.end_offsets(assigned)
-            starts: dict[Any, int] | None = None
+            committed = await self._committed(group, assigned)
+            missing = [tp for tp in assigned if committed.get(tp, -1) < 0]
+            if missing:  # nothing committed yet: all of it is to read
+                committed.update(await consumer.beginning_offsets(missing))
             for tp in assigned:
-                committed = await consumer.committed(tp)
-                if committed is None:  # nothing committed yet: all of it is to read
-                    starts = starts or await consumer.beginning_offsets(assigned)
-                    committed = starts[tp]
                 topic = tp.topic.removeprefix(self._prefix)
-                lag[(group, topic, tp.partition)] = max(0, ends[tp] - committed)
+                lag[(group, topic, tp.partition)] = max(0, ends[tp] - committed[tp])
         self.lag = lag
+
+    async def _committed(self, group: str, partitions: list[Any]) -> dict[Any, int]:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self._servers)
+            await admin.start()
+            self._admin = admin
+        try:
+            found = await self._admin.list_consumer_group_offsets(group, partitions=partitions)
+        except Exception:
+            await self.close()  # a new connection next time
+            raise
+        return {tp: meta.offset for tp, meta in found.items()}
+
+    async def close(self) -> None:
+        if self._admin is not None:
+            admin, self._admin = self._admin, None
+            with contextlib.suppress(Exception):
+                await admin.close()
 
     def collect(self) -> Iterable[Metric]:
         family = GaugeMetricFamily(
@@ -193,3 +217,6 @@ class Monitor(Collector):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for part in self.parts:
+            if isinstance(part, ConsumerLag):
+                await part.close()

@@ -297,7 +297,11 @@ def create_service_app(
     monitor = Monitor(
         (
             OutboxBacklog(sessions),
-            ConsumerLag(broker, topic_prefix=settings.kafka_topic_prefix),
+            ConsumerLag(
+                broker,
+                topic_prefix=settings.kafka_topic_prefix,
+                servers=settings.kafka_bootstrap_servers,
+            ),
         ),
         interval_s=settings.metrics_interval_s,
     )
