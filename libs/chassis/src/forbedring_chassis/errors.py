@@ -7,6 +7,10 @@ A use case raises a subclass of `ServiceError`; the chassis turns it, FastAPI's 
 
 with the status the error names. `problems` (optional) lists what was wrong, one object
 per problem; a subclass may add fields of its own to `detail` with `extra`.
+
+The database gone (refused, dropped or starting up) is not the caller's fault nor a bug:
+it answers 503 `unavailable` with `Retry-After`, so clients and the proxy try again
+later instead of seeing a 500 (docs/resilience.md).
 """
 
 from collections.abc import Mapping, Sequence
@@ -18,7 +22,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
+
+RETRY_AFTER_S = 5
+"""What a 503 for an outage asks the client to wait, in seconds: about a restart's time."""
 
 
 class ErrorDetail(BaseModel):
@@ -112,6 +120,45 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def is_outage(exc: BaseException) -> bool:
+    """Database or network trouble, not the request's or the event's fault: the routes
+    answer 503, the consumers retry it forever. The driver's own error is looked for in
+    the chain of causes too (SQLAlchemy wraps asyncpg's "the database system is starting
+    up" in a plain DBAPIError)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OperationalError | ConnectionError | OSError):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if type(seen).__name__ in _CANNOT_CONNECT:
+            return True
+        seen = seen.__cause__
+    return False
+
+
+# asyncpg's errors of a server that takes no connections now (by name: the driver belongs
+# to SQLAlchemy's dialect and is not imported here).
+_CANNOT_CONNECT = frozenset(
+    {"CannotConnectNowError", "ConnectionDoesNotExistError", "AdminShutdownError"}
+)
+
+
+async def _outage(request: Request, exc: Exception) -> JSONResponse:
+    if not is_outage(exc):
+        raise exc
+    return JSONResponse(
+        {
+            "detail": {
+                "code": "unavailable",
+                "message": "The service cannot reach its database just now: try again shortly.",
+            }
+        },
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [
@@ -136,6 +183,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for outage in (DBAPIError, OSError):  # TimeoutError and ConnectionError are OSErrors
+        app.add_exception_handler(outage, _outage)
     _document_the_one_shape(app)
 
 
