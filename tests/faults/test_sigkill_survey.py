@@ -60,8 +60,10 @@ async def test_survey_killed_mid_submissions_loses_and_doubles_nothing(
         acknowledged: dict[str, str] = {}  # person -> unit
         cut_off: list[tuple[str, str, str]] = []  # in flight when killed, or not yet sent
         killed = asyncio.Event()
+        at_kill = 0
 
         async def worker() -> None:
+            nonlocal at_kill
             while not queue.empty():
                 entry = queue.get_nowait()
                 if killed.is_set():
@@ -77,6 +79,7 @@ async def test_survey_killed_mid_submissions_loses_and_doubles_nothing(
                 acknowledged[person] = unit
                 if len(acknowledged) >= KILL_AFTER and not killed.is_set():
                     killed.set()
+                    at_kill = len(acknowledged)
                     first.process.kill()  # SIGKILL: no shutdown, no last relay pass
 
         await asyncio.gather(*(worker() for _ in range(WORKERS)))
@@ -118,7 +121,7 @@ async def test_survey_killed_mid_submissions_loses_and_doubles_nothing(
     record_outcome(
         "sigkill",
         "survey",
-        acknowledged_before_kill=KILL_AFTER,
+        acknowledged_before_kill=at_kill,
         cut_off_by_kill=len(cut_off),
         committed_but_unacknowledged=kept_before_kill,
         accepted=sum(expected.values()),
