@@ -379,6 +379,7 @@ async def httpx_load(url: str, headers: dict[str, str], seconds: float) -> dict[
 async def _generate(url: str, headers: dict[str, str], seconds: float) -> dict[str, Any]:
     latencies: list[float] = []
     codes: dict[int, int] = {}
+    errors = [0]
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits, headers=headers, timeout=30) as client:
         stop = time.perf_counter() + seconds
@@ -386,7 +387,11 @@ async def _generate(url: str, headers: dict[str, str], seconds: float) -> dict[s
         async def worker() -> None:
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                reply = await client.get(url)
+                try:
+                    reply = await client.get(url)
+                except httpx.HTTPError:  # counted, not fatal: a loaded machine drops some
+                    errors[0] += 1
+                    continue
                 latencies.append(time.perf_counter() - started)
                 codes[reply.status_code] = codes.get(reply.status_code, 0) + 1
 
@@ -398,6 +403,7 @@ async def _generate(url: str, headers: dict[str, str], seconds: float) -> dict[s
         "per_second": round(len(latencies) / elapsed, 1),
         "p99_ms": round(latencies[max(0, math.ceil(len(latencies) * 0.99) - 1)] * 1000, 1),
         "status_codes": codes,
+        "connection_errors": errors[0],
     }
 
 
