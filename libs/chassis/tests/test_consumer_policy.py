@@ -10,7 +10,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from forbedring_chassis.consumer import EVENTS_DEAD_LETTERED
-from forbedring_chassis.consumer.policy import Attempts, DeadLetters, dead_letter_headers, is_outage
+from forbedring_chassis.consumer.policy import Attempts, DeadLetters, dead_letter_headers
+from forbedring_chassis.errors import is_outage
 
 AT = ("t", 0, 7)
 OTHER = ("t", 1, 7)

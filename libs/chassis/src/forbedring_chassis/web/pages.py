@@ -89,8 +89,8 @@ class NavLink:
 
 def sections_for(roles: Iterable[str]) -> frozenset[str]:
     """The navigation sections for the roles a service's directory copy gives the person:
-    everyone has a start page, answers and reads results; a unit role adds participation and the plan; HR
-    sees participation and the HR console (Admin)."""
+    everyone has a start page, answers and reads results; a unit role adds participation
+    and the plan; HR sees participation and the HR console (Admin)."""
     held = set(roles)
     sections = {"start", "survey", "results"}
     if held - {"hr_admin"}:
