@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_chassis import wire
 from forbedring_chassis.db import OutboxMessage, Sessions
+from forbedring_chassis.faults import crash_point
 from forbedring_chassis.logging import get_logger
 from forbedring_chassis.telemetry import context_from_headers, current_trace_headers
 from forbedring_contracts.events.base import Event
@@ -127,6 +128,8 @@ class OutboxRelay:
             # it holds, where awaiting each send would be a round trip per event.
             sent = [await self._publish(row) for row in rows]
             await asyncio.gather(*sent)
+            # The worst moment to die: on the broker, still in the outbox (sent again).
+            crash_point("after-outbox-publish")
             await session.exec(
                 delete(OutboxMessage).where(
                     col(OutboxMessage.id) == any_(_ids([r.id for r in rows]))
