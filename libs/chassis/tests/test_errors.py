@@ -135,3 +135,30 @@ async def test_a_database_error_that_is_no_outage_stays_a_server_error() -> None
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         assert (await client.get("/bug")).status_code == 500
     assert is_outage(_starting_up())
+
+
+def test_every_api_operation_documents_the_refusals_it_may_answer() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/api/v1/things/{thing_id}")
+    async def read(thing_id: str) -> dict[str, str]:
+        return {"id": thing_id}
+
+    @app.post("/api/v1/things")
+    async def add() -> dict[str, str]:
+        return {}
+
+    @app.get("/page")
+    async def page() -> dict[str, str]:
+        return {}
+
+    paths = app.openapi()["paths"]
+    read_responses = paths["/api/v1/things/{thing_id}"]["get"]["responses"]
+    assert {"401", "403", "404"} <= set(read_responses)
+    assert "409" not in read_responses
+    assert {"401", "403", "404", "409"} <= set(paths["/api/v1/things"]["post"]["responses"])
+    schema = read_responses["401"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+    assert "ErrorBody" in app.openapi()["components"]["schemas"]
+    assert set(paths["/page"]["get"]["responses"]) == {"200"}
