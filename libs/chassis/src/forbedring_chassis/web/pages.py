@@ -395,5 +395,7 @@ def sign_in_page(request: Request, *, why: str) -> HTMLResponse:
     if settings.oidc_issuer and settings.oidc_client_id:
         login = f"{root}/signin?next={here}"
     elif settings.dev_issuer_enabled:
-        login = f"{root}/dev-login?next={quote(root + request.url.path)}"
+        # `here`, not the root plus request.url.path: behind the proxy that path already
+        # carries the prefix, and the sign-in led to /survey/survey/... (404)
+        login = f"{root}/dev-login?next={here}"
     return render(request, "chassis/signin.html", {"login_url": login, "why": why}, status_code=401)
