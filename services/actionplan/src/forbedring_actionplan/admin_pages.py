@@ -2,9 +2,6 @@
 three targets the indicator page compares with, and a form to set them. The rule is
 `targets.set_targets`'s, which records who did it; the audit log is `/admin/audit`.
 Reached from survey's console (the navigation's Admin).
-
-Every post is checked by the chassis's CSRF token (`CsrfProtected` on the router; the
-layout puts the field into every form).
 """
 
 from datetime import datetime
@@ -22,8 +19,7 @@ from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
 from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
-from forbedring_chassis.web import Viewer, render, sections_for, set_viewer, sign_in_page
-from forbedring_chassis.web import signed_in as signed_in_person
+from forbedring_chassis.web import Viewer, render, sign_in_page, signed_in_viewer
 from forbedring_chassis.web.pages import public_root
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected])
@@ -33,15 +29,20 @@ OSLO: Final = ZoneInfo("Europe/Oslo")
 
 async def _hr_admin(request: Request, session: Any) -> Principal | Response:
     """The signed-in HR admin of any period with plans, or the page to answer with."""
-    principal = await signed_in_person(request)
+    roles: set[tuple[str, str]] = set()
+
+    async def viewer(principal: Principal) -> Viewer:
+        for period in await repository.periods_with_plans(session):
+            roles.update(
+                await repository.roles_of(
+                    session, period_id=period.period_id, person_id=principal.subject
+                )
+            )
+        return Viewer.holding(r for _, r in roles)
+
+    principal = await signed_in_viewer(request, viewer)
     if principal is None:
         return sign_in_page(request, why="plan.signin.text")
-    roles: set[tuple[str, str]] = set()
-    for period in await repository.periods_with_plans(session):
-        roles |= await repository.roles_of(
-            session, period_id=period.period_id, person_id=principal.subject
-        )
-    set_viewer(request, Viewer(sections=sections_for(r for _, r in roles)))
     if not rules.is_hr_admin(roles):
         return render(request, "refused.html", {"key": "refused"}, status_code=403)
     return principal

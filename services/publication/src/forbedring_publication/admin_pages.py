@@ -3,8 +3,7 @@ each is due or was released, and a form to postpone one that has not happened ye
 rule is `release.postpone_stage`'s; `console` records who did it. Reached from survey's
 console (the navigation's Admin).
 
-Every post is checked by the chassis's CSRF token (`CsrfProtected` on the router; the
-layout puts the field into every form).
+Its posts carry the chassis's CSRF token, checked for the whole router.
 """
 
 from datetime import datetime
@@ -18,8 +17,7 @@ from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
 from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.runtime import ClockDep, SessionDep
-from forbedring_chassis.web import Viewer, render, sections_for, set_viewer, sign_in_page
-from forbedring_chassis.web import signed_in as signed_in_person
+from forbedring_chassis.web import Viewer, render, sign_in_page, signed_in_viewer
 from forbedring_chassis.web.pages import public_root
 from forbedring_publication import console, release, repository
 from forbedring_publication.domain.release import is_admin
@@ -31,12 +29,17 @@ OSLO: Final = ZoneInfo("Europe/Oslo")
 
 
 async def _hr_admin(request: Request, session: Any) -> Principal | Response:
-    principal = await signed_in_person(request)
+    """The signed-in HR admin, or the page to answer with (sign in, or refused)."""
+    roles: set[str] = set()
+
+    async def viewer(principal: Principal) -> Viewer:
+        roles.update(await repository.person_roles(session, person_id=principal.subject))
+        return Viewer.holding(roles)
+
+    principal = await signed_in_viewer(request, viewer)
     if principal is None:
         return sign_in_page(request, why="publication.admin.signin")
-    roles = await repository.person_roles(session, person_id=principal.subject)
-    set_viewer(request, Viewer(sections=sections_for(roles)))
-    if not is_admin(roles):
+    if not is_admin(frozenset(roles)):
         return render(request, "admin_refused.html", status_code=403)
     return principal
 
