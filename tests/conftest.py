@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -46,10 +47,19 @@ class Stack:
     def survey_api(self) -> SurveyApi:
         return SurveyApi(self.survey)
 
+    async def count(self, period_id: str, unit_id: str) -> int:
+        """A unit's respondents as aggregation's HR admin reads them (0 until known)."""
+        reply = await self.aggregation.get(f"/api/v1/periods/{period_id}/units/{unit_id}")
+        if reply.status_code in (403, 404):
+            return 0  # the directory (or the first response) not applied yet
+        reply.raise_for_status()
+        respondents: int = reply.json()["respondents"]
+        return respondents
 
-@pytest.fixture
-async def stack(
-    infrastructure: Infrastructure, topic_prefix: str, databases: Databases
+
+@asynccontextmanager
+async def running_stack(
+    infrastructure: Infrastructure, databases: Databases, topic_prefix: str
 ) -> AsyncIterator[Stack]:
     """survey and aggregation in this process, on fresh databases and a fresh consumer group;
     the aggregation client is signed in as the organisations' HR admin."""
@@ -73,6 +83,14 @@ async def stack(
         ) as aggregation,
     ):
         yield Stack(survey, aggregation, aggregation_settings)
+
+
+@pytest.fixture
+async def stack(
+    infrastructure: Infrastructure, topic_prefix: str, databases: Databases
+) -> AsyncIterator[Stack]:
+    async with running_stack(infrastructure, databases, topic_prefix) as running:
+        yield running
 
 
 @dataclass

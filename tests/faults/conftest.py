@@ -12,27 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import httpx
 import pytest
 
-from forbedring_aggregation.app import create_app as create_aggregation
-from forbedring_aggregation.settings import AggregationSettings
 from forbedring_chassis.testing import (
     INFRA_SCRIPT,
     REPO_ROOT,
     Databases,
     Infrastructure,
     drop_database,
-    in_process,
-    signed_in_as,
-    unique_name,
-    verifier_for_tests,
 )
 from forbedring_chassis.topic_admin import apply_topics, delete_topics_with_prefix, load_topics
-from forbedring_survey.app import create_app as create_survey
-from forbedring_survey.settings import SurveySettings
-from forbedring_survey.testing import HR_ADMIN, SurveyApi
-from tests.conftest import SURVEY_TEST_SETTINGS
+from tests.conftest import Stack, running_stack
 
 Component = Literal["postgres", "redis", "kafka", "smtp"]
 HERE = Path(__file__).parent
@@ -147,48 +137,13 @@ async def private_topics(private_set: PrivateSet) -> AsyncIterator[str]:
     await delete_topics_with_prefix(servers, prefix)
 
 
-@dataclass
-class PrivateStack:
-    """survey and aggregation in this process on the private set; `count` reads a unit's
-    respondents as aggregation's HR admin."""
-
-    survey: httpx.AsyncClient
-    aggregation: httpx.AsyncClient
-
-    @property
-    def survey_api(self) -> SurveyApi:
-        return SurveyApi(self.survey)
-
-    async def count(self, period_id: str, unit_id: str) -> int:
-        reply = await self.aggregation.get(f"/api/v1/periods/{period_id}/units/{unit_id}")
-        if reply.status_code in (403, 404):
-            return 0  # the directory (or the first response) not applied yet
-        reply.raise_for_status()
-        respondents: int = reply.json()["respondents"]
-        return respondents
+PrivateStack = Stack
+"""survey and aggregation in this process on the private set (`count`: a unit's respondents)."""
 
 
 @pytest.fixture
 async def private_stack(
     private_set: PrivateSet, private_databases: Databases, private_topics: str
-) -> AsyncIterator[PrivateStack]:
-    infrastructure = private_set.infrastructure
-    survey_settings = SurveySettings(
-        database_url=await private_databases.create("survey"),
-        **infrastructure.connections(private_topics),
-        **SURVEY_TEST_SETTINGS,  # type: ignore[arg-type]
-    )
-    aggregation_settings = AggregationSettings(
-        database_url=await private_databases.create("aggregation"),
-        **infrastructure.connections(private_topics),
-        consumer_group=unique_name("aggregation"),
-    )
-    async with (
-        in_process(create_survey(survey_settings), "http://survey") as survey,
-        in_process(
-            create_aggregation(aggregation_settings, verifier=verifier_for_tests()),
-            "http://aggregation",
-            headers=signed_in_as(HR_ADMIN),
-        ) as aggregation,
-    ):
-        yield PrivateStack(survey, aggregation)
+) -> AsyncIterator[Stack]:
+    async with running_stack(private_set.infrastructure, private_databases, private_topics) as s:
+        yield s
