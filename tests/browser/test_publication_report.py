@@ -115,12 +115,19 @@ async def test_leader_at_stage_1_and_employee_at_stage_2(
     await expect(employee.get_by_role("heading", level=1)).to_have_text(NOT_YET["nb"])
     await expect(employee.locator("dl.schedule")).to_contain_text(".20")  # a date is shown
     await assert_accessible(employee)
+    # The list of surveys names the period, with no link to a page no one may read yet.
+    await employee.goto(f"{served.base}/?lang=en")
+    await expect(employee.locator("main li")).to_contain_text("not released yet")
+    assert await employee.locator("main li a").count() == 0
 
     served.clock.set(FINALIZED_AT + STAGE_1_DELAY)
     await served.wait_for_stage(1)
 
     leader = await new_page()
     await sign_in(leader, served.unit("S-PUB"), PEOPLE["leader"])
+    await leader.goto(f"{served.base}/?lang=en")
+    await leader.locator("main li a").click()  # released: now a link to the unit list
+    await expect(leader.get_by_role("table")).to_contain_text("Sengepost stor")
     for lang in ("nb", "nn", "en"):
         await leader.goto(served.unit("S-PUB", lang))
         await expect(leader.get_by_role("heading", level=1)).to_have_text("Sengepost stor")

@@ -19,10 +19,12 @@ from forbedring_chassis.web import (
     CatalogError,
     MissingMessage,
     Pages,
+    Viewer,
     install_pages,
     negotiate,
     render,
     sections_for,
+    set_viewer,
     status_router,
 )
 
@@ -59,6 +61,11 @@ def make_app(tmp_path: Path) -> FastAPI:
     @app.get("/greeting", response_class=HTMLResponse, name="greeting")
     async def greeting(request: Request, name: str = "verden") -> HTMLResponse:
         return render(request, "greeting.html", {"name": name})
+
+    @app.get("/signed-in", response_class=HTMLResponse)
+    async def signed_in(request: Request, language: str) -> HTMLResponse:
+        set_viewer(request, Viewer.holding((), name="Kari", language=language))
+        return render(request, "greeting.html", {"name": "Kari"})
 
     @app.get("/unknown", response_class=HTMLResponse)
     async def unknown(request: Request) -> HTMLResponse:
@@ -135,6 +142,23 @@ async def test_an_explicit_choice_is_remembered(client: httpx.AsyncClient) -> No
     # The next page without ?lang= keeps nynorsk, over the browser's English.
     again = await client.get("/greeting", headers={"Accept-Language": "en"})
     assert '<html lang="nn">' in again.text
+
+
+async def test_a_persons_preferred_language_goes_with_them_to_the_other_services(
+    client: httpx.AsyncClient,
+) -> None:
+    # Survey knows Kari prefers nynorsk; publication, on the same origin, knows no languages.
+    first = await client.get("/signed-in?language=nn", headers={"Accept-Language": "en"})
+    assert '<html lang="nn">' in first.text
+    assert first.cookies[LANGUAGE_COOKIE] == "nn"
+    cookie = next(c for c in first.cookies.jar if c.name == LANGUAGE_COOKIE)
+    assert cookie.expires is None  # for the browser session: a later directory change wins
+    elsewhere = await client.get("/greeting", headers={"Accept-Language": "en"})
+    assert '<html lang="nn">' in elsewhere.text
+    # A choice made on a page still wins over the preference.
+    await client.get("/greeting?lang=en")
+    chosen = await client.get("/signed-in?language=nn")
+    assert '<html lang="en">' in chosen.text
 
 
 # --- escaping and messages ------------------------------------------------------------

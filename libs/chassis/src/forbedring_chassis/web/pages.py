@@ -233,16 +233,28 @@ class Pages:
         chosen = request.query_params.get(LANGUAGE_PARAM)
         if is_language(chosen) and chosen != request.cookies.get(LANGUAGE_COOKIE):
             # Remembered across the services: they share one origin behind the proxy.
-            response.set_cookie(
-                LANGUAGE_COOKIE,
-                chosen,
-                max_age=_COOKIE_MAX_AGE,
-                path="/",
-                samesite="lax",
-                httponly=True,
-                secure=request.url.scheme == "https",
-            )
+            _remember_language(request, response, chosen, max_age=_COOKIE_MAX_AGE)
+        elif LANGUAGE_COOKIE not in request.cookies and is_language(
+            preferred := getattr(viewer_of(request), "language", None)
+        ):
+            # Only survey knows a person's preferred language; a cookie for the browser
+            # session carries it to the other services, which keep no languages.
+            _remember_language(request, response, preferred, max_age=None)
         return response
+
+
+def _remember_language(
+    request: Request, response: HTMLResponse, language: str, *, max_age: int | None
+) -> None:
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=max_age,
+        path="/",
+        samesite="lax",
+        httponly=True,
+        secure=request.url.scheme == "https",
+    )
 
 
 def install_pages(app: FastAPI, pages: Pages) -> None:
