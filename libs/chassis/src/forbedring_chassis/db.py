@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from forbedring_chassis.logging import get_logger
+from forbedring_contracts.events import PublishedUnitResults, SuppressedUnitResults
+
 Sessions = async_sessionmaker[AsyncSession]
+_log = get_logger(__name__)
 
 
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -51,6 +55,33 @@ async def lock_or_create(
     for name, value in key.items():
         query = query.where(col(getattr(model, name)) == value)
     return (await session.exec(query)).one()
+
+
+async def keep_unit_results(
+    session: AsyncSession,
+    model: type[SQLModel],
+    *,
+    event: PublishedUnitResults | SuppressedUnitResults,
+    settled: bool,
+    ignored: str,
+    **columns: Any,
+) -> bool:
+    """Store a unit-results event, under its period's lock, as the bytes the contract
+    encodes (a checksum is over them), one row a unit: a redelivery replaces it. Once the
+    period's results are settled a late one changes nothing: it is logged as `ignored` and
+    False is returned."""
+    if settled:
+        _log.warning(ignored, period_id=event.period_id, unit_id=event.unit_id)
+        return False
+    values = {**columns, "value": event.model_dump_json().encode()}
+    statement = pg_insert(model).values(period_id=event.period_id, unit_id=event.unit_id, **values)
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=["period_id", "unit_id"],
+            set_={name: statement.excluded[name] for name in values},
+        )
+    )
+    return True
 
 
 async def replace_period_rows(

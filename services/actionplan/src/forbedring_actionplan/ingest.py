@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_actionplan import opening, repository
-from forbedring_actionplan.models import DirectoryUnit, Period, Person
+from forbedring_actionplan.models import DirectoryUnit, Period, Person, UnitResultRow
+from forbedring_chassis.db import keep_unit_results
 from forbedring_chassis.logging import get_logger
 from forbedring_contracts.events import (
     DirectoryUpdated,
@@ -88,19 +89,15 @@ async def unit_results(
     now: datetime,
 ) -> None:
     period = await repository.lock_period(session, period_id=event.period_id)
-    if period.plans_opened:
-        log.warning(
-            "actionplan.results.ignored_after_opening",
-            period_id=event.period_id,
-            unit_id=event.unit_id,
-        )
-        return
-    await repository.save_unit_result(
+    kept = await keep_unit_results(
         session,
-        period_id=event.period_id,
-        unit_id=event.unit_id,
-        value=event.model_dump_json().encode(),
+        UnitResultRow,
+        event=event,
+        settled=period.plans_opened,
+        ignored="actionplan.results.ignored_after_opening",
     )
+    if not kept:
+        return
     await _open_if_ready(session, period=period, now=now)
 
 

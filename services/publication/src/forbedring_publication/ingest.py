@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from forbedring_chassis.db import keep_unit_results
 from forbedring_chassis.logging import get_logger
 from forbedring_contracts.events import (
     DirectoryUpdated,
@@ -18,7 +19,7 @@ from forbedring_contracts.events import (
 )
 from forbedring_publication import repository
 from forbedring_publication.domain.release import initial_schedule
-from forbedring_publication.models import DirectoryUnit, Period, RoleRow
+from forbedring_publication.models import DirectoryUnit, Period, RoleRow, UnitResultRow
 
 log = get_logger(__name__)
 
@@ -80,21 +81,16 @@ async def unit_results(
     default_stage_2_delay: timedelta,
 ) -> None:
     period = await repository.lock_period(session, period_id=event.period_id)
-    if period.complete:
-        log.warning(
-            "publication.results.ignored_after_final",
-            period_id=event.period_id,
-            unit_id=event.unit_id,
-        )
-        return
-    await repository.save_unit_result(
+    kept = await keep_unit_results(
         session,
-        period_id=event.period_id,
-        unit_id=event.unit_id,
+        UnitResultRow,
+        event=event,
+        settled=period.complete,
+        ignored="publication.results.ignored_after_final",
         published=event.published,
-        # The bytes the envelope carried (the contract's encoding): the checksum is over them.
-        value=event.model_dump_json().encode(),
     )
+    if not kept:
+        return
     await _complete_if_ready(
         session,
         period=period,

@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,20 +21,6 @@ async def lock_period(session: AsyncSession, *, period_id: str) -> Period:
 
 async def get_period(session: AsyncSession, *, period_id: str) -> Period | None:
     return (await session.exec(select(Period).where(Period.period_id == period_id))).first()
-
-
-async def save_unit_result(
-    session: AsyncSession, *, period_id: str, unit_id: str, published: bool, value: bytes
-) -> None:
-    statement = pg_insert(UnitResultRow).values(
-        period_id=period_id, unit_id=unit_id, published=published, value=value
-    )
-    await session.exec(
-        statement.on_conflict_do_update(
-            index_elements=["period_id", "unit_id"],
-            set_={"published": statement.excluded.published, "value": statement.excluded.value},
-        )
-    )
 
 
 async def unit_result_values(session: AsyncSession, *, period_id: str) -> list[tuple[str, bytes]]:
