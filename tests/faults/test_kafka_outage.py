@@ -6,10 +6,10 @@ what survey accepted, per unit."""
 import asyncio
 import time
 
-from forbedring_chassis.testing import eventually
 from forbedring_survey.testing import people_of, small_organisation
 from tests.faults.conftest import PrivateSet, PrivateStack
 from tests.faults.outcomes import record_outcome
+from tests.faults.reconcile import close_and_reconcile
 
 UNITS = {"unit-a": 9, "unit-b": 7, "unit-c": 5}
 OUTAGE_S = 30
@@ -57,18 +57,9 @@ async def test_survey_accepts_through_a_kafka_outage_and_nothing_is_lost(
     for person, unit in thirds[2]:
         await answer(person, unit)
     assert not refused, refused
-    # Whatever a unit still holds (fewer than k at a time) leaves at close.
-    await api.close(period)
-
-    async def all_counted() -> bool:
-        for unit, expected in accepted.items():
-            if await private_stack.count(period, unit) != expected:
-                return False
-        return True
-
-    await eventually(all_counted, timeout=240, interval=1.0)
-    counted = {unit: await private_stack.count(period, unit) for unit in UNITS}
-    assert counted == accepted == UNITS, (counted, accepted)
+    counted = await close_and_reconcile(
+        private_stack, period, accepted, expected=UNITS, timeout=240
+    )
     record_outcome(
         "kafka-stopped",
         "survey+aggregation",

@@ -24,6 +24,7 @@ from forbedring_chassis.testing import (
 from forbedring_survey.testing import HR_ADMIN, people_of, small_organisation
 from tests.faults.conftest import PrivateSet, PrivateStack
 from tests.faults.outcomes import record_outcome
+from tests.faults.reconcile import close_and_reconcile
 from tests.service_routes import settings_class
 
 UNITS = {"unit-a": 8, "unit-b": 6}
@@ -132,17 +133,9 @@ async def test_a_postgres_restart_is_answered_503_with_a_hint_and_nothing_accept
     await eventually(every_service_answers, timeout=60, interval=1.0)
     for entry in refused:  # sent again, as Retry-After says
         assert await submit(*entry), unclean
-    await api.close(period)
-
-    async def all_counted() -> bool:
-        for unit, expected in accepted.items():
-            if await private_stack.count(period, unit) != expected:
-                return False
-        return True
-
-    await eventually(all_counted, timeout=180, interval=1.0)
-    counted = {unit: await private_stack.count(period, unit) for unit in UNITS}
-    assert counted == accepted == UNITS, (counted, accepted)
+    counted = await close_and_reconcile(
+        private_stack, period, accepted, expected=UNITS, timeout=180
+    )
     record_outcome(
         "postgres-restarted",
         "every service",
