@@ -1,9 +1,12 @@
 """One JSON error shape: a use case's refusal, FastAPI's own HTTP errors and request
 validation all answer {"detail": {"code", "message", "problems"?}}."""
 
+from typing import Annotated
+
 import httpx
 import pytest
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 
@@ -11,6 +14,7 @@ from forbedring_chassis.errors import (
     ErrorBody,
     Invalid,
     NotFound,
+    PageAnswer,
     install_error_handlers,
     is_outage,
 )
@@ -69,6 +73,15 @@ def an_app() -> FastAPI:
     async def count(body: Body) -> int:
         return body.count
 
+    async def hr_admin(who: str = "") -> str:
+        if who != "hr":
+            raise PageAnswer(HTMLResponse("<p>Only HR may.</p>", status_code=403))
+        return who
+
+    @app.get("/console")
+    async def console(who: Annotated[str, Depends(hr_admin)]) -> str:
+        return f"welcome, {who}"
+
     return app
 
 
@@ -120,6 +133,13 @@ async def test_the_openapi_document_describes_the_422_that_is_sent() -> None:
     detail_schema = document["components"]["schemas"]["ErrorDetail"]
     assert set(invalid.json()["detail"]) <= set(detail_schema["properties"])
     assert set(detail_schema["required"]) <= set(invalid.json()["detail"])
+
+
+async def test_a_pages_dependency_answers_with_its_own_page_instead_of_the_route() -> None:
+    refused = await request("GET", "/console")
+    assert refused.status_code == 403
+    assert refused.text == "<p>Only HR may.</p>"
+    assert (await request("GET", "/console?who=hr")).json() == "welcome, hr"
 
 
 @pytest.mark.parametrize("path", ["/refused", "/starting-up"])

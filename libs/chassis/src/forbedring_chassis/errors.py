@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
@@ -88,6 +88,20 @@ class Conflict(ServiceError):
 class Invalid(ServiceError):
     status_code = 422
     code = "invalid"
+
+
+class PageAnswer(Exception):
+    """Raised by a page's dependency to answer with `response` instead of the route (the
+    sign-in page, a refusal): one dependency guards every route of a console."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def _page_answer(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageAnswer)
+    return exc.response
 
 
 _CODES = {
@@ -181,6 +195,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(PageAnswer, _page_answer)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for outage in (DBAPIError, OSError):  # TimeoutError and ConnectionError are OSErrors

@@ -4,11 +4,9 @@ three targets the indicator page compares with, and a form to set them. The rule
 Reached from survey's console (the navigation's Admin).
 """
 
-from datetime import datetime
-from typing import Any, Final
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from forbedring_actionplan import repository, targets
@@ -18,17 +16,16 @@ from forbedring_actionplan.settings import ActionplanSettings
 from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
 from forbedring_chassis.csrf import CsrfProtected
+from forbedring_chassis.errors import PageAnswer
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
 from forbedring_chassis.web import Viewer, render, sign_in_page, signed_in_viewer
 from forbedring_chassis.web.pages import public_root
 
-router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected])
 
-OSLO: Final = ZoneInfo("Europe/Oslo")
-
-
-async def _hr_admin(request: Request, session: Any) -> Principal | Response:
-    """The signed-in HR admin of any period with plans, or the page to answer with."""
+async def _hr_admin(request: Request, session: SessionDep) -> Principal:
+    """The signed-in HR admin of any period with plans; anyone else gets the sign-in page
+    or a refusal instead of the route (every route of the console: the router depends
+    on it)."""
     roles: set[tuple[str, str]] = set()
 
     async def viewer(principal: Principal) -> Viewer:
@@ -42,10 +39,17 @@ async def _hr_admin(request: Request, session: Any) -> Principal | Response:
 
     principal = await signed_in_viewer(request, viewer)
     if principal is None:
-        return sign_in_page(request, why="plan.signin.text")
+        raise PageAnswer(sign_in_page(request, why="plan.signin.text"))
     if not rules.is_hr_admin(roles):
-        return render(request, "refused.html", {"key": "refused"}, status_code=403)
+        raise PageAnswer(render(request, "refused.html", {"key": "refused"}, status_code=403))
     return principal
+
+
+HrAdmin = Annotated[Principal, Depends(_hr_admin)]
+
+router = APIRouter(
+    prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected, Depends(_hr_admin)]
+)
 
 
 async def _targets_page(
@@ -85,19 +89,18 @@ async def _targets_page(
 async def targets_page(
     request: Request, session: SessionDep, runtime: RuntimeDep, saved: int = 0
 ) -> Response:
-    principal = await _hr_admin(request, session)
-    if not isinstance(principal, Principal):
-        return principal
     return await _targets_page(request, session, runtime, saved=bool(saved))
 
 
 @router.post("/periods/{period_id}/targets", name="admin-set-targets")
 async def set_targets(
-    period_id: str, request: Request, session: SessionDep, runtime: RuntimeDep, clock: ClockDep
+    period_id: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    clock: ClockDep,
+    principal: HrAdmin,
 ) -> Response:
-    principal = await _hr_admin(request, session)
-    if not isinstance(principal, Principal):
-        return principal
     form = await request.form()
     try:
         values = {
@@ -128,13 +131,4 @@ async def set_targets(
 
 @router.get("/audit", response_class=HTMLResponse, name="admin-audit")
 async def audit_page(request: Request, session: SessionDep) -> Response:
-    principal = await _hr_admin(request, session)
-    if not isinstance(principal, Principal):
-        return principal
-
-    def local(at: datetime) -> str:
-        return at.astimezone(OSLO).strftime("%d.%m.%Y %H:%M:%S")
-
-    return render(
-        request, "chassis/audit.html", {"entries": await audit.recent(session), "local": local}
-    )
+    return await audit.log_page(request, session)

@@ -6,30 +6,33 @@ console (the navigation's Admin).
 Its posts carry the chassis's CSRF token, checked for the whole router.
 """
 
-from datetime import datetime
-from typing import Any, Final
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
 from forbedring_chassis.csrf import CsrfProtected
+from forbedring_chassis.errors import PageAnswer
 from forbedring_chassis.runtime import ClockDep, SessionDep
-from forbedring_chassis.web import Viewer, render, sign_in_page, signed_in_viewer
+from forbedring_chassis.web import (
+    Viewer,
+    from_local_field,
+    local_time,
+    render,
+    sign_in_page,
+    signed_in_viewer,
+)
 from forbedring_chassis.web.pages import public_root
 from forbedring_publication import console, release, repository
 from forbedring_publication.domain.release import is_admin
 from forbedring_publication.errors import PublicationError
 
-router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected])
 
-OSLO: Final = ZoneInfo("Europe/Oslo")
-
-
-async def _hr_admin(request: Request, session: Any) -> Principal | Response:
-    """The signed-in HR admin, or the page to answer with (sign in, or refused)."""
+async def _hr_admin(request: Request, session: SessionDep) -> Principal:
+    """The signed-in HR admin; anyone else gets the sign-in page or a refusal instead of
+    the route (every route of the console: the router depends on it)."""
     roles: set[str] = set()
 
     async def viewer(principal: Principal) -> Viewer:
@@ -38,14 +41,17 @@ async def _hr_admin(request: Request, session: Any) -> Principal | Response:
 
     principal = await signed_in_viewer(request, viewer)
     if principal is None:
-        return sign_in_page(request, why="publication.admin.signin")
+        raise PageAnswer(sign_in_page(request, why="publication.admin.signin"))
     if not is_admin(frozenset(roles)):
-        return render(request, "admin_refused.html", status_code=403)
+        raise PageAnswer(render(request, "admin_refused.html", status_code=403))
     return principal
 
 
-def _local(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(OSLO).strftime("%d.%m.%Y %H:%M")
+HrAdmin = Annotated[Principal, Depends(_hr_admin)]
+
+router = APIRouter(
+    prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected, Depends(_hr_admin)]
+)
 
 
 async def _stages_page(
@@ -61,43 +67,35 @@ async def _stages_page(
     return render(
         request,
         "admin_stages.html",
-        {"periods": periods, "problem": problem, "local": _local},
+        {"periods": periods, "problem": problem, "local": local_time},
         status_code=status_code,
     )
 
 
 @router.get("/stages", response_class=HTMLResponse, name="admin-stages")
 async def stages(request: Request, session: SessionDep) -> Response:
-    principal = await _hr_admin(request, session)
-    if not isinstance(principal, Principal):
-        return principal
     return await _stages_page(request, session)
 
 
 @router.get("/audit", response_class=HTMLResponse, name="admin-audit")
 async def audit_page(request: Request, session: SessionDep) -> Response:
-    principal = await _hr_admin(request, session)
-    if not isinstance(principal, Principal):
-        return principal
-    return render(
-        request,
-        "chassis/audit.html",
-        {"entries": await audit.recent(session), "local": _local},
-    )
+    return await audit.log_page(request, session)
 
 
 @router.post("/periods/{period_id}/stages/{stage}/postpone", name="admin-postpone")
 async def postpone(
-    period_id: str, stage: int, request: Request, session: SessionDep, clock: ClockDep
+    period_id: str,
+    stage: int,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: HrAdmin,
 ) -> Response:
-    principal = await _hr_admin(request, session)
-    if not isinstance(principal, Principal):
-        return principal
     form = await request.form()
     if stage not in (1, 2):
         return render(request, "not_found.html", {"message": ""}, status_code=404)
     try:
-        until = datetime.fromisoformat(str(form.get("until") or "")).replace(tzinfo=OSLO)
+        until = from_local_field(str(form.get("until") or ""))
     except ValueError:
         return await _stages_page(
             request, session, problem=("publication.admin.until_invalid", ""), status_code=422

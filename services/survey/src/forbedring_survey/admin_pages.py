@@ -15,18 +15,18 @@ never sit in memory twice.
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, Final
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from forbedring_chassis import audit
 from forbedring_chassis.auth import Principal
 from forbedring_chassis.csrf import CsrfProtected
+from forbedring_chassis.errors import PageAnswer
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
-from forbedring_chassis.web import render, sign_in_page
+from forbedring_chassis.web import from_local_field, local_time, render, sign_in_page
 from forbedring_chassis.web.pages import public_root
 from forbedring_survey import console, periods
 from forbedring_survey.api import research_export_response
@@ -36,18 +36,15 @@ from forbedring_survey.errors import Conflict, Forbidden, ImportRefusedError, In
 from forbedring_survey.pages import _viewer
 from forbedring_survey.settings import SurveySettings
 
-router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected])
-
-OSLO: Final = ZoneInfo("Europe/Oslo")
-"""The console's dates and times are the trust's local time."""
 MAX_UPLOAD_FILES: Final = 8
 
 
-async def _hr_admin(request: Request, session: Any, runtime: Any) -> Principal | Response:
-    """The signed-in HR admin, or the page to answer with instead (sign in; refused)."""
+async def _hr_admin(request: Request, session: SessionDep, runtime: RuntimeDep) -> Principal:
+    """The signed-in HR admin; anyone else gets the sign-in page or a refusal instead of
+    the route (every route of the console: the router depends on it)."""
     principal = await _viewer(request, session)
     if principal is None:
-        return sign_in_page(request, why="survey.admin.signin")
+        raise PageAnswer(sign_in_page(request, why="survey.admin.signin"))
     settings = runtime.settings
     assert isinstance(settings, SurveySettings)
     try:
@@ -58,8 +55,15 @@ async def _hr_admin(request: Request, session: Any, runtime: Any) -> Principal |
             bootstrap=settings.hr_admins,
         )
     except Forbidden:
-        return render(request, "admin/refused.html", status_code=403)
+        raise PageAnswer(render(request, "admin/refused.html", status_code=403)) from None
     return principal
+
+
+HrAdmin = Annotated[Principal, Depends(_hr_admin)]
+
+router = APIRouter(
+    prefix="/admin", include_in_schema=False, dependencies=[CsrfProtected, Depends(_hr_admin)]
+)
 
 
 def _redirect(request: Request, name: str, **params: str) -> RedirectResponse:
@@ -113,10 +117,7 @@ async def _home(
 
 
 @router.get("", response_class=HTMLResponse, name="admin-home")
-async def home(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
-    principal = await _hr_admin(request, session, runtime)
-    if not isinstance(principal, Principal):
-        return principal
+async def home(request: Request, session: SessionDep) -> Response:
     return await _home(request, session, values=_blank_form(), problem=None)
 
 
@@ -126,7 +127,7 @@ def _local(value: str, *, required: bool) -> datetime | None:
         if required:
             raise ValueError("missing")
         return None
-    return datetime.fromisoformat(value).replace(tzinfo=OSLO)
+    return from_local_field(value)
 
 
 def _days(value: str) -> timedelta:
@@ -135,11 +136,12 @@ def _days(value: str) -> timedelta:
 
 @router.post("/periods", name="admin-create-period")
 async def create_period(
-    request: Request, session: SessionDep, runtime: RuntimeDep, clock: ClockDep
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    clock: ClockDep,
+    principal: HrAdmin,
 ) -> Response:
-    principal = await _hr_admin(request, session, runtime)
-    if not isinstance(principal, Principal):
-        return principal
     form = await request.form()
     values = {key: str(form.get(key) or "").strip() for key in _blank_form()}
     settings = runtime.settings
@@ -207,19 +209,14 @@ async def _period_page(
             "preview": preview,
             "problems": problems,
             "message": message,
-            "local": lambda at: at.astimezone(OSLO).strftime("%d.%m.%Y %H:%M"),
+            "local": local_time,
         },
         status_code=status_code,
     )
 
 
 @router.get("/periods/{period_id}", response_class=HTMLResponse, name="admin-period")
-async def period_page(
-    period_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
-) -> Response:
-    principal = await _hr_admin(request, session, runtime)
-    if not isinstance(principal, Principal):
-        return principal
+async def period_page(period_id: str, request: Request, session: SessionDep) -> Response:
     return await _period_page(request, session, period_id)
 
 
@@ -243,12 +240,9 @@ async def import_organisation(
     period_id: str,
     request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
     clock: ClockDep,
+    principal: HrAdmin,
 ) -> Response:
-    principal = await _hr_admin(request, session, runtime)
-    if not isinstance(principal, Principal):
-        return principal
     form = await request.form(max_files=MAX_UPLOAD_FILES)
     parse = await _uploaded(form)
     if parse is None:
@@ -281,13 +275,8 @@ _CONFIRMABLE: Final = {"open": "survey.admin.open", "close": "survey.admin.close
 @router.get(
     "/periods/{period_id}/confirm/{action}", response_class=HTMLResponse, name="admin-confirm"
 )
-async def confirm(
-    period_id: str, action: str, request: Request, session: SessionDep, runtime: RuntimeDep
-) -> Response:
+async def confirm(period_id: str, action: str, request: Request, session: SessionDep) -> Response:
     """Opening or closing early asks first: the step cannot be undone."""
-    principal = await _hr_admin(request, session, runtime)
-    if not isinstance(principal, Principal):
-        return principal
     if action not in _CONFIRMABLE:
         return render(request, "admin/not_found.html", status_code=404)
     try:
@@ -303,12 +292,9 @@ async def act(
     action: str,
     request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
     clock: ClockDep,
+    principal: HrAdmin,
 ) -> Response:
-    principal = await _hr_admin(request, session, runtime)
-    if not isinstance(principal, Principal):
-        return principal
     if action not in _CONFIRMABLE:
         return render(request, "admin/not_found.html", status_code=404)
     use_case = console.open_early if action == "open" else console.close_early
@@ -326,12 +312,9 @@ async def research_export(
     period_id: str,
     request: Request,
     session: SessionDep,
-    runtime: RuntimeDep,
     clock: ClockDep,
+    principal: HrAdmin,
 ) -> Response:
-    principal = await _hr_admin(request, session, runtime)
-    if not isinstance(principal, Principal):
-        return principal
     try:
         export = await console.research_export_of(
             session, actor=_actor(principal), now=clock.now(), period_id=period_id
@@ -344,16 +327,5 @@ async def research_export(
 
 
 @router.get("/audit", response_class=HTMLResponse, name="admin-audit")
-async def audit_page(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
-    principal = await _hr_admin(request, session, runtime)
-    if not isinstance(principal, Principal):
-        return principal
-    entries = await audit.recent(session)
-    return render(
-        request,
-        "chassis/audit.html",
-        {
-            "entries": entries,
-            "local": lambda at: at.astimezone(OSLO).strftime("%d.%m.%Y %H:%M:%S"),
-        },
-    )
+async def audit_page(request: Request, session: SessionDep) -> Response:
+    return await audit.log_page(request, session)

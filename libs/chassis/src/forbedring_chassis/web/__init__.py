@@ -20,6 +20,7 @@ from forbedring_chassis.web.i18n import (
     MissingMessage,
     negotiate,
 )
+from forbedring_chassis.web.moments import TRUST_ZONE, from_local_field, local_time
 from forbedring_chassis.web.pages import (
     CHASSIS_MESSAGES,
     NAV_SECTIONS,
@@ -51,6 +52,7 @@ __all__ = [
     "LANGUAGE_NAMES",
     "LANGUAGE_PARAM",
     "NAV_SECTIONS",
+    "TRUST_ZONE",
     "Catalog",
     "CatalogError",
     "HealthChecks",
@@ -60,7 +62,9 @@ __all__ = [
     "NavLink",
     "Pages",
     "Viewer",
+    "from_local_field",
     "install_pages",
+    "local_time",
     "negotiate",
     "public_path",
     "public_root",
