@@ -1,0 +1,193 @@
+"""Disk full under the broker while people answer: the broker's log directory is a small
+tmpfs, and a filler file takes its last byte. The broker cannot write, takes the directory
+offline and, with its only one gone, shuts itself down (Kafka's own rule, as on a real
+disk). survey accepts every answer all along, since the outbox holds the events; the relay
+fails its passes and waits between them (its poll interval, or the next commit), neither
+spinning nor dying. The filler removed and the broker started again, the same relay
+delivers the backlog and aggregation, never restarted, counts exactly what survey
+accepted, per unit."""
+
+import asyncio
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from forbedring_chassis.settings import ServiceSettings
+from forbedring_chassis.testing import REPO_ROOT, Databases, Infrastructure, eventually
+from forbedring_chassis.topic_admin import apply_topics, load_topics
+from forbedring_survey.testing import people_of, small_organisation
+from tests.conftest import running_stack
+from tests.faults.conftest import SHARED_STATE, PrivateSet
+from tests.faults.outcomes import record_outcome
+from tests.faults.reconcile import close_and_reconcile
+
+UNITS = {"unit-a": 9, "unit-b": 7, "unit-c": 5}
+FULL_S = 20  # the middle third of the answers spread over this long, the disk full
+DISK_MB = 64
+# A broker of its own (infra.sh's Kafka under another state directory, on other ports):
+# its whole data directory on the tmpfs, so the private set's broker keeps its own disk.
+DISK_STATE = SHARED_STATE / "faults-disk"
+DISK_PORTS = {"FORBEDRING_KAFKA_PORT": "59292", "FORBEDRING_KAFKA_CONTROLLER_PORT": "59293"}
+FAILED_DIR = "Stopping serving logs in dir"  # the broker's log line for a failed log dir
+pytestmark = pytest.mark.timeout(600)  # two broker starts under a load average of 20
+
+
+@dataclass
+class SmallDisk:
+    broker: PrivateSet  # only its `kafka` is started and stopped
+    data: Path
+    topic_prefix: str
+
+    @property
+    def _log(self) -> Path:
+        return DISK_STATE / "kafka" / "logs" / "server.log"
+
+    def fill(self) -> Path:
+        """Write zeros until the filesystem refuses a single byte more."""
+        filler = self.data / "filler"
+        with filler.open("wb", buffering=0) as out:  # unbuffered: nothing left to flush
+            for chunk in (1 << 20, 4096, 1):
+                try:
+                    while True:
+                        out.write(b"\0" * chunk)
+                except OSError:
+                    pass
+        return filler
+
+    def broker_running(self) -> bool:
+        pid = (DISK_STATE / "kafka" / "kafka.pid").read_text().strip()
+        try:
+            os.kill(int(pid), 0)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    async def log_dir_failed(self) -> bool:
+        return FAILED_DIR in self._log.read_text(errors="replace")
+
+
+def _mount(data: Path) -> None:
+    if os.path.ismount(data):  # left by a run that was killed
+        subprocess.run(["umount", str(data)], check=True)
+    data.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m", "tmpfs", str(data)], check=True
+    )
+
+
+@pytest.fixture
+async def small_disk(private_set: PrivateSet) -> AsyncIterator[SmallDisk]:
+    """A broker whose log directory is a fresh tmpfs of DISK_MB, with every topic under a
+    prefix; stopped and the tmpfs unmounted after the test, whatever happened."""
+    port = DISK_PORTS["FORBEDRING_KAFKA_PORT"]
+    broker = PrivateSet(
+        Infrastructure(
+            kafka_bootstrap_servers=f"127.0.0.1:{port}",
+            database_url=private_set.infrastructure.database_url,
+            redis_url=private_set.infrastructure.redis_url,
+        ),
+        {**private_set.environment, "FORBEDRING_STATE_DIR": str(DISK_STATE), **DISK_PORTS},
+    )
+    data = DISK_STATE / "kafka" / "data"
+    log = DISK_STATE / "kafka" / "logs" / "server.log"
+    _mount(data)
+    try:
+        if log.exists():
+            log.unlink()  # this run's lines only (log_dir_failed reads it all)
+        await asyncio.to_thread(broker.start, "kafka")
+        prefix = f"faults-{uuid.uuid4().hex[:8]}."
+        specs = load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix)
+        await apply_topics(broker.infrastructure.kafka_bootstrap_servers, specs)
+        yield SmallDisk(broker, data, prefix)
+    finally:
+        try:
+            await asyncio.to_thread(broker.stop, "kafka")
+        finally:
+            subprocess.run(["umount", str(data)], check=True)
+
+
+async def test_a_full_broker_disk_loses_nothing_survey_accepted(
+    small_disk: SmallDisk, private_databases: Databases, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_stack(
+        small_disk.broker.infrastructure, private_databases, small_disk.topic_prefix
+    ) as stack:
+        api = stack.survey_api
+        organisation = small_organisation(UNITS)
+        period = await api.open_period(organisation, k=3, timeout=60)
+        people = {unit: people_of(organisation, unit) for unit in UNITS}
+        for unit in UNITS:
+            for person in people[unit]:
+                await api.headers(person)
+        accepted = dict.fromkeys(UNITS, 0)
+        refused: list[str] = []
+
+        async def answer(person: str, unit: str) -> None:
+            invitation = (await api.invitations(person))[0]
+            reply = await api.submit(person, invitation["invitation_id"])
+            if reply.status_code == 202:
+                accepted[unit] += 1
+            else:
+                refused.append(f"{reply.status_code} {reply.text[:200]}")
+
+        thirds = [
+            [(p, u) for u in UNITS for i, p in enumerate(people[u]) if i % 3 == part]
+            for part in range(3)
+        ]
+        for person, unit in thirds[0]:
+            await answer(person, unit)
+        caplog.clear()
+        with capture_logs() as logs:
+            filler = await asyncio.to_thread(small_disk.fill)
+            filled = time.monotonic()
+            for n, (person, unit) in enumerate(thirds[1]):
+                await answer(person, unit)
+                pause = filled + FULL_S * (n + 1) / len(thirds[1]) - time.monotonic()
+                await asyncio.sleep(max(pause, 0))
+            # Kafka's metadata log writes twice a second: the failure shows at once.
+            await eventually(small_disk.log_dir_failed, timeout=60, interval=0.5)
+            halted = not small_disk.broker_running()
+            filler.unlink()
+            full_s = time.monotonic() - filled
+            # A broker with its log directory offline needs a restart to take it back.
+            await asyncio.to_thread(small_disk.broker.stop, "kafka")
+            await asyncio.to_thread(small_disk.broker.start, "kafka")
+            down_s = time.monotonic() - filled
+            failed_passes = sum(1 for e in logs if e["event"] == "outbox.relay.failed")
+        # The producer's own retries inside a pass (aiokafka, every retry_backoff_ms).
+        producer_retries = sum(1 for r in caplog.records if r.name == "aiokafka.producer.sender")
+        accepted_while_full = len(thirds[1]) - len(refused)
+        for person, unit in thirds[2]:
+            await answer(person, unit)
+        assert not refused, refused
+        counted = await close_and_reconcile(stack, period, accepted, expected=UNITS, timeout=240)
+    # The relay's pace while the broker could not take anything: at most one pass per poll
+    # interval, plus one per commit that woke it (each answer), never a tight loop.
+    poll_s = ServiceSettings.model_fields["outbox_poll_interval_s"].default
+    bound = down_s / poll_s + len(thirds[1]) + 1
+    assert failed_passes <= bound, (failed_passes, bound)
+    # Inside a pass the producer retries every retry_backoff_ms (100 ms), per batch: a
+    # few lines a second; a loop without a pause would log thousands.
+    assert producer_retries <= 50 * down_s, (producer_retries, down_s)
+    record_outcome(
+        "kafka-disk-full",
+        "survey+aggregation",
+        tmpfs_mb=DISK_MB,
+        disk_full_s=round(full_s, 1),
+        broker_down_s=round(down_s, 1),
+        broker_halted=halted,
+        relay_failed_passes=failed_passes,
+        producer_retries_logged=producer_retries,
+        accepted=sum(accepted.values()),
+        accepted_while_full=accepted_while_full,
+        refused=len(refused),
+        counted=sum(counted.values()),
+        per_unit={u: {"accepted": accepted[u], "counted": counted[u]} for u in UNITS},
+    )
