@@ -4,12 +4,14 @@ there. Survey opens and closes the period once each; publication releases each s
 once; actionplan reminds each plan and measure once, overdue. Counted on the broker: the
 events each sent, for the test's period only."""
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 
 from forbedring_chassis.clock import SettableClock
@@ -24,6 +26,7 @@ from forbedring_chassis.testing import (
     verifier_for_tests,
 )
 from forbedring_contracts import topics
+from forbedring_notification.domain.kinds import Kind
 from forbedring_publication.app import create_app as create_publication
 from forbedring_publication.scheduler import Scheduler as PublicationScheduler
 from forbedring_publication.settings import PublicationSettings
@@ -34,13 +37,17 @@ from forbedring_survey.testing import SurveyApi, small_organisation
 from services.actionplan.tests.integration.conftest import actionplan, published
 from services.actionplan.tests.integration.test_plans import measure
 from services.actionplan.tests.org import an_org as ap_org
+from services.notification.tests.integration.conftest import notification
+from services.notification.tests.org import CLOSES_AT, a_period, holders, members_of
 from services.publication.tests.integration.conftest import FINALIZED_AT, an_org, token
 from tests.conftest import SURVEY_TEST_SETTINGS
+from tests.faults.conftest import SMTP_PORT, PrivateSet
 from tests.faults.outcomes import record_outcome
 
 JUMP = timedelta(days=400)  # past every threshold of a period at once
 TICKS = 5  # ticks at the far side: each must find nothing more to do
-__all__ = ["actionplan"]  # actionplan's own fixture, used here
+__all__ = ["actionplan", "notification"]  # the services' own fixtures, used here
+SINK_API = "http://127.0.0.1:58125/api/v1/messages"  # the private set's SMTP sink
 
 
 async def _events(
@@ -230,4 +237,76 @@ async def test_a_clock_jump_past_every_deadline_reminds_each_subject_once_overdu
         subjects=len(subjects),
         reminders_sent=len(events),
         thresholds_sent=sorted({t for _, t in keyed}),
+    )
+
+
+async def _sink() -> list[dict[str, Any]]:
+    """Every message the private set's SMTP sink holds (its summaries)."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        reply = await client.get(SINK_API)
+        reply.raise_for_status()
+        messages: list[dict[str, Any]] = reply.json()["messages"]
+        return messages
+
+
+async def test_a_clock_jump_mails_each_reminder_and_digest_once_also_after_a_restart(
+    notification: Any,
+    private_set: PrivateSet,
+    infrastructure: Infrastructure,
+    databases: Databases,
+    private_topic_prefix: str,
+) -> None:
+    """From the opening day to three days before closing at once (a Friday morning in
+    Oslo): both reminders are due and every weekly digest day passed; each person gets
+    each reminder once and each leader today's digest once, the digests missed not at all
+    (the digest's day is in its key). A restart on the same database sends nothing more."""
+    await asyncio.to_thread(private_set.start, "smtp")
+    async with httpx.AsyncClient(timeout=30) as client:
+        (await client.delete(SINK_API)).raise_for_status()  # this test's mail only
+    period = a_period(unique_name("period"))
+    invited, leaders = members_of("S11", "S12", "K2"), holders("leader")
+    database_url = await databases.create("notification")
+    group = unique_name("notification")
+    jumped_to = CLOSES_AT - timedelta(days=3) + timedelta(hours=1)
+    async with notification(
+        smtp_port=SMTP_PORT, database_url=database_url, consumer_group=group
+    ) as running:
+        async with event_producer(infrastructure, private_topic_prefix) as send:
+            await send([period.directory, period.opened])
+        await running.consumed()
+        assert await running.scheduler.tick() == 0, "the opening day: nothing scheduled"
+        running.clock.set(jumped_to)
+        written = [await running.scheduler.tick() for _ in range(TICKS)]
+        await running.settled()
+        rows = await running.deliveries(period_id=period.period_id)
+    first = await _sink()
+    async with notification(
+        smtp_port=SMTP_PORT,
+        database_url=database_url,
+        consumer_group=group,
+        clock=SettableClock(jumped_to),
+    ) as restarted:
+        written_after_restart = [await restarted.scheduler.tick() for _ in range(TICKS)]
+        await restarted.settled()
+    after = await _sink()
+    assert written == [2 * len(invited) + len(leaders)] + [0] * (TICKS - 1), written
+    assert written_after_restart == [0] * TICKS, written_after_restart
+    kinds = Counter(r["kind"] for r in rows)
+    assert kinds[Kind.REMINDER] == 2 * len(invited), "reminders 1 and 2, each to everyone"
+    assert kinds[Kind.PARTICIPATION_DIGEST] == len(leaders), "today's digest only"
+    assert all(r["status"] == "sent" for r in rows), Counter(r["status"] for r in rows)
+    at_sink = Counter(m["MessageID"] for m in after)
+    assert set(at_sink.values()) == {1}, f"an email sent twice: {at_sink.most_common(3)}"
+    assert set(at_sink) == {r["message_id"] for r in rows}
+    assert len(after) == len(first), "the restart sent nothing again"
+    record_outcome(
+        "clock-jump",
+        "notification mails",
+        jumped_days=(jumped_to - period.opened.opens_at).days,
+        ticks_after_jump=TICKS,
+        reminders_sent=kinds[Kind.REMINDER],
+        digests_sent=kinds[Kind.PARTICIPATION_DIGEST],
+        emails_at_sink=len(after),
+        sent_twice=sum(1 for n in at_sink.values() if n > 1),
+        sent_after_restart=len(after) - len(first),
     )
