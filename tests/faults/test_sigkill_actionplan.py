@@ -1,0 +1,154 @@
+"""Actionplan killed in the middle of its work (a real process), twice over, on one
+database. The first dies the worst way while it opens the plans of a released period (the
+chassis crash point `after-outbox-publish`: the plans committed, their events on the broker,
+still in its outbox); the second is SIGKILLed as soon as its reminder pass has put the
+first deadline reminder on the broker (the plan deadline is ten days off by the system
+clock, so every plan is due its 14-day reminder); a third finishes. Every unit has exactly
+one plan, and each plan's opening and each (plan, threshold) reminder is one event in effect:
+the copies the relay sends again after a crash carry the same event id."""
+
+import json
+from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer
+
+from forbedring_chassis.faults import CRASH_ENV
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    event_producer,
+    eventually,
+    plain_url,
+    unique_name,
+)
+from forbedring_contracts import topics
+from services.actionplan.tests.org import an_org
+from tests.faults.outcomes import record_outcome
+
+DEADLINE_IN = timedelta(days=10)  # inside the 14-day threshold, outside the 7-day one
+
+
+async def _events(servers: str, topic: str, period_id: str) -> dict[str, list[str]]:
+    """Per subject (a measure, else a plan) and threshold if any, the event id of every
+    record of `period_id` on the topic now."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=servers,
+        auto_offset_reset="earliest",
+        group_id=unique_name("actionplan-reader"),
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: dict[str, list[str]] = defaultdict(list)
+    try:
+        empty = 0
+        while empty < 8:  # two seconds without a record after the last: the end
+            batch = await consumer.getmany(timeout_ms=250)
+            records = [r for rs in batch.values() for r in rs]
+            empty = 0 if records else empty + 1
+            for record in records:
+                body = json.loads(record.value)
+                if body.get("period_id") != period_id:
+                    continue
+                subject = body.get("measure_id") or body["plan_id"]
+                key = f"{subject}@{body['threshold_days']}" if "threshold_days" in body else subject
+                headers = {k: v.decode() for k, v in record.headers}
+                found[key].append(headers["ce_id"])
+    finally:
+        await consumer.stop()
+    return dict(found)
+
+
+async def _plans_per_unit(database_url: str, period_id: str) -> dict[str, int]:
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT unit_id, count(*) AS n FROM actionplan_plans WHERE period_id = $1"
+            " GROUP BY unit_id",
+            period_id,
+        )
+    finally:
+        await connection.close()
+    return {row["unit_id"]: int(row["n"]) for row in rows}
+
+
+async def test_actionplan_killed_mid_opening_and_mid_reminders_does_everything_once(
+    launch_service: Any,
+    infrastructure: Infrastructure,
+    databases: Databases,
+    private_topic_prefix: str,
+) -> None:
+    servers = infrastructure.kafka_bootstrap_servers
+    opened_topic = private_topic_prefix + topics.PLAN_UPDATED
+    reminder_topic = private_topic_prefix + topics.PLAN_DEADLINE_APPROACHING
+    org = an_org()
+    deadline = (datetime.now(UTC) + DEADLINE_IN).date()
+    org = replace(org, opened=org.opened.model_copy(update={"plan_deadline": deadline}))
+    units = {u.unit_id for u in org.opened.units}
+    database_url = await databases.create("actionplan")
+    group = unique_name("actionplan")
+
+    async def launch(**extra_env: str) -> Any:
+        return await launch_service(
+            "actionplan",
+            database_url=database_url,
+            consumer_group=group,
+            topics=private_topic_prefix,
+            extra_env={
+                "ACTIONPLAN_SCHEDULER_INTERVAL_S": "0.05",
+                "ACTIONPLAN_OUTBOX_POLL_INTERVAL_S": "0.05",
+                **extra_env,
+            },
+        )
+
+    first = await launch(**{CRASH_ENV: "after-outbox-publish"})
+    async with event_producer(infrastructure, private_topic_prefix) as send:
+        await send(org.events())
+    # It dies at its first relay pass that publishes anything: the plans' opening (or,
+    # if its scheduler got there first in the same pass, their reminders too).
+    assert first.exit_code(timeout=120) == 137
+    opened_at_crash = await _events(servers, opened_topic, org.period_id)
+    assert await _plans_per_unit(database_url, org.period_id) == dict.fromkeys(units, 1)
+
+    second = await launch()
+
+    async def a_reminder_sent() -> bool:
+        return bool(await _events(servers, reminder_topic, org.period_id))
+
+    await eventually(a_reminder_sent, timeout=120, interval=0.2)
+    second.process.kill()  # SIGKILL mid-pass, or just after it
+    assert second.exit_code(timeout=30) == -9
+    reminded_at_kill = await _events(servers, reminder_topic, org.period_id)
+
+    last = await launch()
+
+    async def every_plan_reminded() -> bool:
+        reminded = await _events(servers, reminder_topic, org.period_id)
+        return len({key.split("@")[0] for key in reminded}) == len(units)
+
+    await eventually(every_plan_reminded, timeout=120, interval=0.5)
+    opened = await _events(servers, opened_topic, org.period_id)
+    reminded = await _events(servers, reminder_topic, org.period_id)
+    last.stop()
+    plans = await _plans_per_unit(database_url, org.period_id)
+    assert plans == dict.fromkeys(units, 1), f"not one plan per unit: {plans}"
+    assert len(opened) >= len(units), f"a plan without its opening on the broker: {opened}"
+    assert all(len(set(ids)) == 1 for ids in opened.values()), f"opened twice: {opened}"
+    assert {key.split("@")[1] for key in reminded} == {"14"}, reminded
+    assert all(len(set(ids)) == 1 for ids in reminded.values()), f"reminded twice: {reminded}"
+    record_outcome(
+        "sigkill",
+        "actionplan",
+        units=len(units),
+        plans=sum(plans.values()),
+        plans_on_the_broker_at_crash=len(opened_at_crash),
+        plan_records=sum(len(ids) for ids in opened.values()),
+        plan_event_ids=sum(len(set(ids)) for ids in opened.values()),
+        reminders_on_the_broker_at_kill=len(reminded_at_kill),
+        reminder_records=sum(len(ids) for ids in reminded.values()),
+        reminder_event_ids=sum(len(set(ids)) for ids in reminded.values()),
+    )
