@@ -8,7 +8,6 @@ import io
 import json
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,6 +19,7 @@ from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_chassis.spreadsheet import safe_cell
 from forbedring_chassis.web import (
     Viewer,
+    local_time,
     render,
     request_language,
     sign_in_page,
@@ -33,15 +33,11 @@ from forbedring_publication.settings import PublicationSettings
 
 router = APIRouter(include_in_schema=False)
 
-OSLO = ZoneInfo("Europe/Oslo")
 SCALE_KEYS = ("strongly_disagree", "disagree", "neither", "agree", "strongly_agree")
 
 
 def _when(value: str | None, language: str) -> str | None:
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value).astimezone(OSLO)
-    return moment.strftime("%d.%m.%Y %H:%M" if language != "en" else "%d %b %Y, %H:%M")
+    return None if value is None else local_time(datetime.fromisoformat(value), language)
 
 
 async def _viewer(request: Request, session: Any) -> Principal | None:
