@@ -5,14 +5,12 @@ once; actionplan reminds each plan and measure once, overdue. Counted on the bro
 events each sent, for the test's period only."""
 
 import asyncio
-import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 
 from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.runtime import Runtime
@@ -41,6 +39,7 @@ from services.notification.tests.integration.conftest import notification
 from services.notification.tests.org import CLOSES_AT, a_period, holders, members_of
 from services.publication.tests.integration.conftest import FINALIZED_AT, an_org, token
 from tests.conftest import SURVEY_TEST_SETTINGS
+from tests.faults.broker import records_of
 from tests.faults.conftest import SMTP_PORT, PrivateSet
 from tests.faults.outcomes import record_outcome
 
@@ -53,30 +52,11 @@ SINK_API = "http://127.0.0.1:58125/api/v1/messages"  # the private set's SMTP si
 async def _events(
     infrastructure: Infrastructure, prefix: str, names: Sequence[str], period_id: str
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(topic, body) of every event on `names` for `period_id`, read to the end the topics
-    have now (the outbox has sent all once the caller's probe says so)."""
-    consumer = AIOKafkaConsumer(
-        *(prefix + n for n in names),
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        auto_offset_reset="earliest",
-        group_id=unique_name("clock-reader"),
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: list[tuple[str, dict[str, Any]]] = []
-    try:
-        empty = 0
-        while empty < 8:  # two seconds without a record after the last: the end
-            batch = await consumer.getmany(timeout_ms=250)
-            records = [r for rs in batch.values() for r in rs]
-            empty = 0 if records else empty + 1
-            for record in records:
-                body = json.loads(record.value)
-                if body.get("period_id") == period_id:
-                    found.append((record.topic.removeprefix(prefix), body))
-    finally:
-        await consumer.stop()
-    return found
+    """(topic, body) of every event on `names` for `period_id` now (the outbox has sent
+    all once the caller's probe says so)."""
+    servers = infrastructure.kafka_bootstrap_servers
+    found = await records_of(servers, [prefix + n for n in names], period_id)
+    return [(r.topic.removeprefix(prefix), r.body) for r in found]
 
 
 async def test_a_clock_jump_opens_and_closes_a_survey_period_once(

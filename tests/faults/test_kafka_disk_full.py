@@ -22,11 +22,11 @@ from structlog.testing import capture_logs
 from forbedring_chassis.settings import ServiceSettings
 from forbedring_chassis.testing import REPO_ROOT, Databases, Infrastructure, eventually
 from forbedring_chassis.topic_admin import apply_topics, load_topics
-from forbedring_survey.testing import people_of, small_organisation
+from forbedring_survey.testing import small_organisation
 from tests.conftest import running_stack
 from tests.faults.conftest import SHARED_STATE, PrivateSet
 from tests.faults.outcomes import record_outcome
-from tests.faults.reconcile import close_and_reconcile
+from tests.faults.reconcile import Answering, close_and_reconcile
 
 UNITS = {"unit-a": 9, "unit-b": 7, "unit-c": 5}
 FULL_S = 20  # the middle third of the answers spread over this long, the disk full
@@ -129,36 +129,14 @@ async def test_a_full_broker_disk_loses_nothing_survey_accepted(
         api = stack.survey_api
         organisation = small_organisation(UNITS)
         period = await api.open_period(organisation, k=3, timeout=60)
-        people = {unit: people_of(organisation, unit) for unit in UNITS}
-        for unit in UNITS:
-            for person in people[unit]:
-                await api.headers(person)
-        accepted = dict.fromkeys(UNITS, 0)
-        refused: list[str] = []
-
-        async def answer(person: str, unit: str) -> None:
-            invitation = (await api.invitations(person))[0]
-            reply = await api.submit(person, invitation["invitation_id"])
-            if reply.status_code == 202:
-                accepted[unit] += 1
-            else:
-                refused.append(f"{reply.status_code} {reply.text[:200]}")
-
-        thirds = [
-            [(p, u) for u in UNITS for i, p in enumerate(people[u]) if i % 3 == part]
-            for part in range(3)
-        ]
-        for person, unit in thirds[0]:
-            await answer(person, unit)
+        answering = await Answering.signed_in(api, organisation, UNITS)
+        await answering.third(0)
         caplog.clear()
         try:
             with capture_logs() as logs:
                 await asyncio.to_thread(small_disk.fill)
                 filled = time.monotonic()
-                for n, (person, unit) in enumerate(thirds[1]):
-                    await answer(person, unit)
-                    pause = filled + FULL_S * (n + 1) / len(thirds[1]) - time.monotonic()
-                    await asyncio.sleep(max(pause, 0))
+                accepted_while_full = await answering.spread(1, over_s=FULL_S)
                 # Kafka's metadata log writes twice a second: the failure shows at once.
                 await eventually(small_disk.log_dir_failed, timeout=60, interval=0.5)
                 halted = not small_disk.broker_running()
@@ -172,15 +150,14 @@ async def test_a_full_broker_disk_loses_nothing_survey_accepted(
             raise
         # The producer's own retries inside a pass (aiokafka, every retry_backoff_ms).
         producer_retries = sum(1 for r in caplog.records if r.name == "aiokafka.producer.sender")
-        accepted_while_full = len(thirds[1]) - len(refused)
-        for person, unit in thirds[2]:
-            await answer(person, unit)
+        await answering.third(2)
+        accepted, refused = answering.accepted, answering.refused
         assert not refused, refused
         counted = await close_and_reconcile(stack, period, accepted, expected=UNITS, timeout=240)
     # The relay's pace while the broker could not take anything: at most one pass per poll
     # interval, plus one per commit that woke it (each answer), never a tight loop.
     poll_s = ServiceSettings.model_fields["outbox_poll_interval_s"].default
-    bound = down_s / poll_s + len(thirds[1]) + 1
+    bound = down_s / poll_s + len(answering.thirds[1]) + 1
     assert failed_passes <= bound, (failed_passes, bound)
     # Inside a pass the producer retries every retry_backoff_ms (100 ms), per batch: a
     # few lines a second; a loop without a pause would log thousands.

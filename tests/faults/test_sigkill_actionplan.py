@@ -7,14 +7,12 @@ clock, so every plan is due its 14-day reminder); a third finishes. Every unit h
 one plan, and each plan's opening and each (plan, threshold) reminder is one event in effect:
 the copies the relay sends again after a crash carry the same event id."""
 
-import json
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer
 
 from forbedring_chassis.faults import CRASH_ENV
 from forbedring_chassis.testing import (
@@ -27,6 +25,7 @@ from forbedring_chassis.testing import (
 )
 from forbedring_contracts import topics
 from services.actionplan.tests.org import an_org
+from tests.faults.broker import records_of
 from tests.faults.outcomes import record_outcome
 
 DEADLINE_IN = timedelta(days=10)  # inside the 14-day threshold, outside the 7-day one
@@ -35,31 +34,12 @@ DEADLINE_IN = timedelta(days=10)  # inside the 14-day threshold, outside the 7-d
 async def _events(servers: str, topic: str, period_id: str) -> dict[str, list[str]]:
     """Per subject (a measure, else a plan) and threshold if any, the event id of every
     record of `period_id` on the topic now."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=servers,
-        auto_offset_reset="earliest",
-        group_id=unique_name("actionplan-reader"),
-        enable_auto_commit=False,
-    )
-    await consumer.start()
     found: dict[str, list[str]] = defaultdict(list)
-    try:
-        empty = 0
-        while empty < 8:  # two seconds without a record after the last: the end
-            batch = await consumer.getmany(timeout_ms=250)
-            records = [r for rs in batch.values() for r in rs]
-            empty = 0 if records else empty + 1
-            for record in records:
-                body = json.loads(record.value)
-                if body.get("period_id") != period_id:
-                    continue
-                subject = body.get("measure_id") or body["plan_id"]
-                key = f"{subject}@{body['threshold_days']}" if "threshold_days" in body else subject
-                headers = {k: v.decode() for k, v in record.headers}
-                found[key].append(headers["ce_id"])
-    finally:
-        await consumer.stop()
+    for record in await records_of(servers, [topic], period_id):
+        body = record.body
+        subject = body.get("measure_id") or body["plan_id"]
+        key = f"{subject}@{body['threshold_days']}" if "threshold_days" in body else subject
+        found[key].append(record.event_id)
     return dict(found)
 
 

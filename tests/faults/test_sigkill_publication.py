@@ -6,11 +6,8 @@ SIGKILLed as soon as it has started on the same database; a third finishes. Each
 released once in effect: one event id per stage (the copies the relay sends again after
 a crash carry the same id, which the consumers' inboxes skip), both stages there."""
 
-import json
 from collections import defaultdict
 from typing import Any
-
-from aiokafka import AIOKafkaConsumer
 
 from forbedring_chassis.faults import CRASH_ENV
 from forbedring_chassis.testing import (
@@ -22,33 +19,15 @@ from forbedring_chassis.testing import (
 )
 from forbedring_contracts import topics
 from services.publication.tests.integration.conftest import an_org
+from tests.faults.broker import records_of
 from tests.faults.outcomes import record_outcome
 
 
 async def _released(servers: str, topic: str, period_id: str) -> dict[int, list[str]]:
     """Per stage, the event id of every results-released of `period_id` on the topic now."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=servers,
-        auto_offset_reset="earliest",
-        group_id=unique_name("release-reader"),
-        enable_auto_commit=False,
-    )
-    await consumer.start()
     found: dict[int, list[str]] = defaultdict(list)
-    try:
-        empty = 0
-        while empty < 8:
-            batch = await consumer.getmany(timeout_ms=250)
-            records = [r for rs in batch.values() for r in rs]
-            empty = 0 if records else empty + 1
-            for record in records:
-                body = json.loads(record.value)
-                if body["period_id"] == period_id:
-                    headers = {k: v.decode() for k, v in record.headers}
-                    found[body["stage"]].append(headers["ce_id"])
-    finally:
-        await consumer.stop()
+    for record in await records_of(servers, [topic], period_id):
+        found[record.body["stage"]].append(record.event_id)
     return dict(found)
 
 
