@@ -2,10 +2,10 @@
 tmpfs, and a filler file takes its last byte. The broker cannot write, takes the directory
 offline and, with its only one gone, shuts itself down (Kafka's own rule, as on a real
 disk). survey accepts every answer all along, since the outbox holds the events; the relay
-fails its passes and waits between them (its poll interval, or the next commit), neither
-spinning nor dying. The filler removed and the broker started again, the same relay
-delivers the backlog and aggregation, never restarted, counts exactly what survey
-accepted, per unit."""
+neither spins nor dies: its pass waits on the producer, which retries at its backoff, and a
+pass that fails waits for the poll interval or the next commit. The filler removed and
+the broker started again, the same relay delivers the backlog and aggregation, never
+restarted, counts exactly what survey accepted, per unit."""
 
 import asyncio
 import os
