@@ -1,5 +1,6 @@
 """One valid example of every event model: for the AsyncAPI document and for tests."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from uuid import UUID
@@ -26,12 +27,16 @@ from forbedring_contracts.events import (
     RoleAssignment,
     ScaleDistribution,
     ScaleItemResult,
+    SubUnitsRollUp,
     SuppressedUnitResults,
     Texts,
     Unit,
     UnitInScope,
     YesNoItemResult,
+    results_checksum,
 )
+from forbedring_contracts.events.aggregation import SuppressionReason
+from forbedring_contracts.events.base import Role
 
 PERIOD: Final = "2026"
 _OPENED_AT: Final = datetime(2026, 2, 2, 7, 0, tzinfo=UTC)
@@ -246,3 +251,59 @@ EXAMPLES: Final[tuple[Event, ...]] = (
     MEASURE_ESCALATED,
     PLAN_DEADLINE_APPROACHING,
 )
+
+
+# --- builders for tests' own periods -------------------------------------------------------
+
+
+def person_role(person: str, person_id: str, unit_id: str, role: Role) -> RoleAssignment:
+    """`person` (a test's name for them, e.g. "union_rep") holds `role` in the unit."""
+    return RoleAssignment(
+        person_id=person_id,
+        unit_id=unit_id,
+        role=role,
+        name=f"Person {person}",
+        email=f"{person.replace('_', '.')}@example.org",
+        language="nb",
+    )
+
+
+def hidden(
+    period_id: str,
+    unit_id: str,
+    *,
+    reason: SuppressionReason,
+    included_in: str,
+    roll_up: SubUnitsRollUp | None = None,
+) -> SuppressedUnitResults:
+    """A unit whose results aggregation withholds, counted in `included_in`."""
+    return SuppressedUnitResults(
+        published=False,
+        period_id=period_id,
+        unit_id=unit_id,
+        reason=reason,
+        included_in=included_in,
+        roll_up=roll_up,
+    )
+
+
+def checksum_of(results: Sequence[PublishedUnitResults | SuppressedUnitResults]) -> str:
+    """The snapshot's checksum over the events as the contract encodes them."""
+    return results_checksum([(r.unit_id, r.model_dump_json().encode()) for r in results])
+
+
+def finalized(
+    period_id: str,
+    results: Sequence[PublishedUnitResults | SuppressedUnitResults],
+    *,
+    finalized_at: datetime,
+) -> ResultsFinalized:
+    """The results-finalized that closes exactly these unit results."""
+    return ResultsFinalized(
+        period_id=period_id,
+        unit_count=len(results),
+        published_count=sum(r.published for r in results),
+        checksum=checksum_of(results),
+        finalized_at=finalized_at,
+        suppression_method="optimal_v2",
+    )

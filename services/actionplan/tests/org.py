@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from forbedring_chassis.testing import unique_name
+from forbedring_contracts import examples
 from forbedring_contracts.events import (
     DirectoryUpdated,
     Event,
@@ -24,8 +25,9 @@ from forbedring_contracts.events import (
     SuppressedUnitResults,
     Texts,
     UnitInScope,
-    results_checksum,
 )
+from forbedring_contracts.events.base import Role
+from forbedring_contracts.examples import hidden, person_role
 
 RELEASED_AT = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 PLAN_DEADLINE = date(2027, 6, 30)
@@ -176,15 +178,8 @@ def an_org(
         units=units,
     )
 
-    def role(person: str, unit: str, kind: str) -> RoleAssignment:
-        return RoleAssignment(
-            person_id=PEOPLE[person],
-            unit_id=unit,
-            role=kind,  # type: ignore[arg-type]
-            name=f"Person {person}",
-            email=f"{person.replace('_', '.')}@example.org",
-            language="nb",
-        )
+    def role(person: str, unit: str, kind: Role) -> RoleAssignment:
+        return person_role(person, PEOPLE[person], unit, kind)
 
     def member(person: str, unit: str) -> Membership:
         return Membership(
@@ -220,17 +215,10 @@ def an_org(
         published(
             period_id, "S-PUB", (scale("sc1", 65.0, 50.0), scale("wc1", 70.0, 20.0), *good), 24
         ),
-        SuppressedUnitResults(
-            published=False,
-            period_id=period_id,
-            unit_id="S-SMALL",
-            reason="too_few_respondents",
-            included_in="K",
-        ),
-        SuppressedUnitResults(
-            published=False,
-            period_id=period_id,
-            unit_id="K2",
+        hidden(period_id, "S-SMALL", reason="too_few_respondents", included_in="K"),
+        hidden(
+            period_id,
+            "K2",
             reason="direct_answers_too_few",
             included_in="HF",
             roll_up=SubUnitsRollUp(
@@ -246,14 +234,7 @@ def an_org(
         published(period_id, "A-PUB", (scale("sc1", 90.0, 90.0), scale("sc2", 60.0, 40.0)), 10),
         published(period_id, "B-PUB", (scale("sc1", 90.0, 90.0), scale("sc2", 65.0, 50.0)), 10),
     ]
-    finalized = ResultsFinalized(
-        period_id=period_id,
-        unit_count=len(results),
-        published_count=sum(r.published for r in results),
-        checksum=results_checksum([(r.unit_id, r.model_dump_json().encode()) for r in results]),
-        finalized_at=RELEASED_AT - timedelta(days=1),
-        suppression_method="optimal_v2",
-    )
+    finalized = examples.finalized(period_id, results, finalized_at=RELEASED_AT - timedelta(days=1))
     stage_1 = ResultsReleased(
         period_id=period_id,
         stage=1,

@@ -158,6 +158,11 @@ class SubUnitsRollUp(ContractModel):
     )
 
 
+SuppressionReason = Literal[
+    "too_few_respondents", "protects_smaller_unit", "direct_answers_too_few"
+]
+
+
 class SuppressedUnitResults(Event):
     """A unit that gets no results of its own. It says why and which published unit
     includes its answers; its only figures are the optional roll-up of its published
@@ -166,13 +171,11 @@ class SuppressedUnitResults(Event):
     published: Literal[False] = Field(description="False: this unit's results are suppressed.")
     period_id: Id = Field(description="The period.")
     unit_id: Id = Field(description="The unit.")
-    reason: Literal["too_few_respondents", "protects_smaller_unit", "direct_answers_too_few"] = (
-        Field(
-            description="`too_few_respondents`: fewer than k answered; `protects_smaller_unit`: "
-            "publishing it would let a smaller group's answers be computed by subtraction; "
-            "`direct_answers_too_few`: its own answers, those in no published sub-unit, are "
-            "fewer than k and count in `included_in` instead."
-        )
+    reason: SuppressionReason = Field(
+        description="`too_few_respondents`: fewer than k answered; `protects_smaller_unit`: "
+        "publishing it would let a smaller group's answers be computed by subtraction; "
+        "`direct_answers_too_few`: its own answers, those in no published sub-unit, are "
+        "fewer than k and count in `included_in` instead."
     )
     included_in: Id = Field(description="The nearest published unit that includes its answers.")
     roll_up: SubUnitsRollUp | None = Field(

@@ -25,7 +25,7 @@ from forbedring_chassis.testing import (
     unique_name,
     verifier_for_tests,
 )
-from forbedring_contracts import topics
+from forbedring_contracts import examples, topics
 from forbedring_contracts.events import (
     DirectoryUpdated,
     Event,
@@ -37,14 +37,13 @@ from forbedring_contracts.events import (
     PublishedUnitResults,
     Questionnaire,
     ResultsFinalized,
-    RoleAssignment,
     ScaleDistribution,
     ScaleItemResult,
     SuppressedUnitResults,
     Texts,
     UnitInScope,
-    results_checksum,
 )
+from forbedring_contracts.examples import checksum_of, hidden, person_role
 from forbedring_publication.app import create_app
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.release import Released
@@ -132,13 +131,9 @@ class Org:
             self,
             results=list(results),
             finalized=self.finalized.model_copy(
-                update={"checksum": checksum(results), "unit_count": len(results)}
+                update={"checksum": checksum_of(results), "unit_count": len(results)}
             ),
         )
-
-
-def checksum(results: Sequence[PublishedUnitResults | SuppressedUnitResults]) -> str:
-    return results_checksum([(r.unit_id, r.model_dump_json().encode()) for r in results])
 
 
 def _published(period_id: str, unit_id: str, respondents: int, mean: float) -> PublishedUnitResults:
@@ -222,38 +217,21 @@ def an_org(*, stage_1_delay: timedelta = STAGE_1_DELAY) -> Org:
     directory = DirectoryUpdated(
         period_id=period_id,
         units=tuple(units),
-        roles=tuple(
-            RoleAssignment(
-                person_id=PEOPLE[role],
-                unit_id=unit,
-                role=role,  # type: ignore[arg-type]
-                name=f"Person {role}",
-                email=f"{role.replace('_', '.')}@example.org",
-                language="nb",
-            )
-            for role, unit in (
-                ("leader", "S-PUB"),
-                ("safety_rep", "K"),
-                ("union_rep", "S-SMALL"),
-                ("hr_admin", "HF"),
-            )
+        roles=(
+            person_role("leader", PEOPLE["leader"], "S-PUB", "leader"),
+            person_role("safety_rep", PEOPLE["safety_rep"], "K", "safety_rep"),
+            person_role("union_rep", PEOPLE["union_rep"], "S-SMALL", "union_rep"),
+            person_role("hr_admin", PEOPLE["hr_admin"], "HF", "hr_admin"),
         ),
     )
     results: list[PublishedUnitResults | SuppressedUnitResults] = [
         _published(period_id, "HF", 40 + K2_RESPONDENTS, 79.5),
         _published(period_id, "K", 28, 80.5),
         _published(period_id, "S-PUB", 20, 81.25),
-        SuppressedUnitResults(
-            published=False,
-            period_id=period_id,
-            unit_id="S-SMALL",
-            reason="too_few_respondents",
-            included_in="K",
-        ),
-        SuppressedUnitResults(
-            published=False,
-            period_id=period_id,
-            unit_id="K2",
+        hidden(period_id, "S-SMALL", reason="too_few_respondents", included_in="K"),
+        hidden(
+            period_id,
+            "K2",
             reason="direct_answers_too_few",
             included_in="HF",
             roll_up=answers.roll_up(
@@ -264,22 +242,9 @@ def an_org(*, stage_1_delay: timedelta = STAGE_1_DELAY) -> Org:
         ),
         answers.published(period_id, "A-PUB", A_PUB_ANSWERS, eligible=15),
         answers.published(period_id, "B-PUB", B_PUB_ANSWERS, eligible=12),
-        SuppressedUnitResults(
-            published=False,
-            period_id=period_id,
-            unit_id="C-SMALL",
-            reason="too_few_respondents",
-            included_in="HF",
-        ),
+        hidden(period_id, "C-SMALL", reason="too_few_respondents", included_in="HF"),
     ]
-    finalized = ResultsFinalized(
-        period_id=period_id,
-        unit_count=len(results),
-        published_count=sum(r.published for r in results),
-        checksum=checksum(results),
-        finalized_at=FINALIZED_AT,
-        suppression_method="optimal_v2",
-    )
+    finalized = examples.finalized(period_id, results, finalized_at=FINALIZED_AT)
     return Org(period_id, opened, directory, results, finalized)
 
 
