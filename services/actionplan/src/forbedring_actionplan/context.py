@@ -2,8 +2,10 @@
 it, and what the signed-in person may do with it; and what every change ends with: a
 history entry, a new revision and a plan-updated event (through the outbox)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -131,17 +133,18 @@ async def changed(
     context: PlanContext,
     *,
     action: str,
-    summary: str,
+    params: Mapping[str, Any],
     now: datetime,
     measure_id: str | None = None,
 ) -> None:
-    """End a change: history entry, next revision, plan-updated."""
+    """End a change: history entry (a code and its parameters, `history.py`), next
+    revision, plan-updated."""
     await record(
         session,
         plan=context.plan,
         person_id=context.person_id,
         action=action,
-        summary=summary,
+        params=params,
         now=now,
         measure_id=measure_id,
     )
@@ -153,7 +156,7 @@ async def record(
     plan: Plan,
     person_id: str,
     action: str,
-    summary: str,
+    params: Mapping[str, Any],
     now: datetime,
     measure_id: str | None = None,
 ) -> None:
@@ -163,7 +166,7 @@ async def record(
             at=now,
             person_id=person_id,
             action=action,
-            summary=summary,
+            params=dict(params),
             measure_id=measure_id,
         )
     )

@@ -73,7 +73,11 @@ async def escalate(
         session,
         context,
         action="escalated",
-        summary=f"{measure.title}: lifted to {context.parent.name}.",
+        params={
+            "title": measure.title,
+            "unit_id": context.parent.unit_id,
+            "unit_name": context.parent.name,
+        },
         now=now,
         measure_id=measure_id,
     )
@@ -137,13 +141,11 @@ async def accept(
         session,
         context,
         action="escalation_accepted",
-        summary=f"{measure.title}: taken over from a sub-unit.",
+        params={"title": measure.title},
         now=now,
         measure_id=taken.measure_id,
     )
-    await _touch_source(
-        session, source=source, person_id=person_id, now=now, what="accepted by the plan above"
-    )
+    await _touch_source(session, source=source, person_id=person_id, now=now, what="accepted")
     return escalation
 
 
@@ -171,12 +173,10 @@ async def decline(
         session,
         context,
         action="escalation_declined",
-        summary=f"{measure.title}: declined, back to the sub-unit.",
+        params={"title": measure.title},
         now=now,
     )
-    await _touch_source(
-        session, source=source, person_id=person_id, now=now, what="declined by the plan above"
-    )
+    await _touch_source(session, source=source, person_id=person_id, now=now, what="declined")
     return escalation
 
 
@@ -190,7 +190,7 @@ async def _touch_source(
         plan=locked,
         person_id=person_id,
         action="escalation_decided",
-        summary=f"Escalated measure {what}.",
+        params={"outcome": what},
         now=now,
     )
 

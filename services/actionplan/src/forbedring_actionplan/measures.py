@@ -9,7 +9,7 @@ from uuid import uuid4
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forbedring_actionplan import reminders, repository
+from forbedring_actionplan import history, reminders, repository
 from forbedring_actionplan.context import (
     PlanContext,
     changed,
@@ -23,7 +23,7 @@ from forbedring_actionplan.errors import Invalid, NotFound
 from forbedring_actionplan.models import Measure
 from forbedring_actionplan.schemas import MeasureCreate, MeasureUpdate
 
-# The fields a history entry names when they change (texts are named, not quoted).
+# The fields a history entry names when they change (`history.QUOTED` with their values).
 _TRACKED = (
     "category",
     "linked_id",
@@ -40,15 +40,6 @@ _TRACKED = (
     "evaluation_observed",
     "evaluation_decision",
 )
-_QUOTED = {
-    "category",
-    "linked_id",
-    "responsible_person_id",
-    "deadline",
-    "continued",
-    "status",
-    "evaluation_decision",
-}
 
 
 async def _check(
@@ -133,7 +124,7 @@ async def create(
         session,
         context,
         action="measure_added",
-        summary=f"Measure added: {measure.title}.",
+        params={"title": measure.title},
         now=now,
         measure_id=measure.measure_id,
     )
@@ -178,16 +169,22 @@ async def update(
         now=now,
         check_deadline="deadline" in given and given["deadline"] != measure.deadline,
     )
-    changes: list[str] = []
+    changes: list[dict[str, object]] = []
     for field in _TRACKED:
         if field not in given or given[field] == getattr(measure, field):
             continue
         before = getattr(measure, field)
         setattr(measure, field, given[field] if given[field] is not None else _empty(field))
-        if field in _QUOTED:
-            changes.append(f"{field}: {_show(before)} → {_show(given[field])}")
+        if field in history.QUOTED:
+            changes.append(
+                {
+                    "field": field,
+                    "before": history.value(before),
+                    "after": history.value(given[field]),
+                }
+            )
         else:
-            changes.append(f"{field} changed")
+            changes.append({"field": field})
     if "status" in given:
         measure.done_on = today(now) if measure.status == "done" else None
     if not changes:
@@ -206,7 +203,7 @@ async def update(
         session,
         context,
         action="measure_changed",
-        summary=f"{measure.title}: " + "; ".join(changes) + ".",
+        params={"title": measure.title, "changes": changes},
         now=now,
         measure_id=measure.measure_id,
     )
@@ -226,11 +223,3 @@ def _empty(field: str) -> object:
         }
         else ""
     )
-
-
-def _show(value: object) -> str:
-    if value is None or value == "":
-        return "-"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)

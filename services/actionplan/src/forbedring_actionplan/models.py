@@ -172,7 +172,10 @@ class HistoryEntry(SQLModel, table=True):
     at: datetime = _at(nullable=False)
     person_id: str
     action: str
-    summary: str
+    summary: str | None = None
+    """The English sentence of an entry written before `params` existed (else null)."""
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    """What `history.text` needs to say the change in any language."""
     measure_id: str | None = None
 
 

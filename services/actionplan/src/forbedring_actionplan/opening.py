@@ -71,8 +71,7 @@ async def open_plans(session: AsyncSession, *, period: Period, now: datetime) ->
                 at=now,
                 person_id=SYSTEM,
                 action="opened",
-                summary=f"Plan opened with {len(suggestion.areas)} suggested focus areas "
-                f"({suggestion.source}).",
+                params={"count": len(suggestion.areas), "source": suggestion.source},
             )
         )
         # A new plan: nothing written yet, so its counts are known without asking.

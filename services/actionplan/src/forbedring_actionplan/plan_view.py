@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from forbedring_actionplan import history as history_text
 from forbedring_actionplan import repository
 from forbedring_actionplan.context import (
     PlanContext,
@@ -20,6 +21,7 @@ from forbedring_actionplan.models import (
     DirectoryUnit,
     Escalation,
     FocusArea,
+    HistoryEntry,
     Measure,
     Period,
     PlanVersion,
@@ -216,12 +218,20 @@ async def view(session: AsyncSession, context: PlanContext, *, language: Languag
             *(m.responsible_person_id for m in [*measures, *offers] if m.responsible_person_id),
             *(c.person_id for c in comments),
             *(h.person_id for h in history),
+            *_people_in(history),
             *(v.completed_by for v in versions),
             *(e.escalated_by for e in escalations),
             *(e.decided_by for e in escalations if e.decided_by),
         ],
         unit_of_plan.values(),
         language,
+    )
+
+    words = history_text.Words(
+        language,
+        ref_name=lambda ref: texts.name(ref) or ref,
+        person_name=lambda person: names.person(person).name,
+        unit_name=lambda unit: names.units.get(unit),
     )
 
     def escalation_public(e: Escalation) -> EscalationPublic:
@@ -304,7 +314,11 @@ async def view(session: AsyncSession, context: PlanContext, *, language: Languag
                 at=h.at,
                 by=names.person(h.person_id),
                 action=h.action,
-                summary=h.summary,
+                params=h.params,
+                text=history_text.text(h.action, h.params, h.summary, words),
+                summary=(h.summary or "")
+                if h.params is None
+                else history_text.summary(h.action, h.params),
                 measure_id=h.measure_id,
             )
             for h in history
@@ -320,6 +334,19 @@ async def view(session: AsyncSession, context: PlanContext, *, language: Languag
             edit=context.access.edit, comment=context.access.comment, as_=context.access.as_
         ),
     )
+
+
+def _people_in(history: Sequence[HistoryEntry]) -> list[str]:
+    """The responsible people a history entry's changes name (shown by name)."""
+    return [
+        str(value)
+        for h in history
+        if h.params and h.action == "measure_changed"
+        for change in h.params["changes"]
+        if change["field"] == "responsible_person_id"
+        for value in (change.get("before"), change.get("after"))
+        if value
+    ]
 
 
 def _checklist(

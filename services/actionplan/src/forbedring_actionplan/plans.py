@@ -60,7 +60,7 @@ async def decide_focus(
         session,
         context,
         action="focus_area",
-        summary=f"Focus area {ref_id}: {before} → {body.decision}.",
+        params={"ref_id": ref_id, "before": before, "after": body.decision},
         now=now,
     )
 
@@ -91,7 +91,7 @@ async def add_dialogue(
         session,
         context,
         action="dialogue",
-        summary=f"Recorded {body.step} on {body.held_on.isoformat()}.",
+        params={"step": body.step, "held_on": body.held_on.isoformat()},
         now=now,
     )
 
@@ -106,7 +106,7 @@ async def add_comment(
             comment_id=str(uuid4()), plan_id=plan_id, person_id=person_id, text=body.text, at=now
         )
     )
-    await changed(session, context, action="comment", summary="Comment added.", now=now)
+    await changed(session, context, action="comment", params={}, now=now)
 
 
 async def carry_over(
@@ -156,7 +156,7 @@ async def carry_over(
         session,
         context,
         action="carry_over",
-        summary=f"Carried over {len(set(body.measure_ids))} unfinished measures.",
+        params={"count": len(set(body.measure_ids))},
         now=now,
     )
     return len(set(body.measure_ids))
@@ -180,9 +180,7 @@ async def complete(
     plan = context.plan
     plan.version += 1
     plan.changed_since_version = False
-    await changed(
-        session, context, action="completed", summary=f"Completed version {plan.version}.", now=now
-    )
+    await changed(session, context, action="completed", params={"version": plan.version}, now=now)
     snapshot = await plan_view.view(session, context, language="nb")
     session.add(
         PlanVersion(

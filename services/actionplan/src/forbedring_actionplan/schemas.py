@@ -2,7 +2,7 @@
 field for a result figure: focus areas are items named in the reader's language."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -193,8 +193,14 @@ class CommentPublic(BaseModel):
 class HistoryPublic(BaseModel):
     at: datetime
     by: PersonRef
-    action: str
-    summary: str
+    action: str = Field(description="What kind of change (a code).")
+    params: dict[str, Any] | None = Field(
+        default=None,
+        description="What changed, by code and value (null for entries from before they "
+        "were stored).",
+    )
+    text: str = Field(default="", description="The change, in the requested language.")
+    summary: str = Field(description="The change in English, with the stored codes.")
     measure_id: str | None
 
 

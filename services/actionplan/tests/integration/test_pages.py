@@ -408,7 +408,12 @@ async def test_form_posts_change_the_plan_and_bad_ones_show_the_message_and_chan
         assert "<form" not in archived.text.split("<main", 1)[1]
         # History: who, when, what, for every change above.
         shown = await web.get(page, "leader", "en")
-        for what in ("Plan opened", "Measure added", "Measure changed", "Marked complete"):
+        for what in (
+            "Plan opened with",
+            "Measure added: Daily safety huddle.",
+            "Huddle at 08:00: title changed; status: Planned → In progress.",
+            "Version 1 marked complete.",
+        ):
             assert what in shown.text
 
         # Escalation: lifted with a reason, accepted once in the parent's inbox.
