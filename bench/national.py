@@ -46,6 +46,7 @@ PORT_BASE = 8300
 SERVICES = ("survey", "aggregation", "publication", "actionplan", "notification")
 PORTS = {svc: PORT_BASE + 1 + i for i, svc in enumerate(SERVICES)}
 STAGE_2_DELAY = timedelta(seconds=60)
+NATIONAL_EMPLOYEES, NATIONAL_UNITS = 200_000, 10_000
 
 # A working day's share of answers per hour (0-23): the morning peak, lunch, the afternoon.
 DAY_CURVE = (0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 1.0, 3.0, 6.0, 7.0, 6.0, 4.0,
@@ -618,6 +619,17 @@ def write_markdown(figures: dict[str, Any], services: dict[str, Any], path: Path
         f"on this 2-core machine (load average before the run: "
         f"{', '.join(f'{x:.1f}' for x in figures['load_average_before'])}).",
         "",
+        *(
+            [
+                f"**Below the national scale** ({NATIONAL_EMPLOYEES:,} employees in "
+                f"{NATIONAL_UNITS:,} units, the defaults): this run had "
+                f"{figures['employees'] / NATIONAL_EMPLOYEES:.0%} of the people; the goals "
+                "are the national ones.",
+                "",
+            ]
+            if figures["employees"] < NATIONAL_EMPLOYEES
+            else []
+        ),
         "| figure | measured | baseline (same run) | goal |",
         "|---|---|---|---|",
         f"| submissions accepted (failed) | {sub['accepted']:,} ({sub['failed']}) | | |",
@@ -657,8 +669,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--employees", type=int, default=200_000)
-    parser.add_argument("--units", type=int, default=10_000)
+    parser.add_argument("--employees", type=int, default=NATIONAL_EMPLOYEES)
+    parser.add_argument("--units", type=int, default=NATIONAL_UNITS)
     parser.add_argument("--minutes", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=48)
     parser.add_argument("--report-units", type=int, default=500)
@@ -667,7 +679,16 @@ def main() -> int:
         "--service-benches", action="store_true", help="run the services' own benchmarks first"
     )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="write the file again from the last run's bench-results (after a service bench)",
+    )
     args = parser.parse_args()
+    if args.render_only:
+        figures = json.loads((REPO / "bench-results" / "national.json").read_text())
+        write_markdown(figures, collected_service_benches(), args.out)
+        return 0
     if args.service_benches:
         run_service_benches()
     figures = asyncio.run(run(args))
