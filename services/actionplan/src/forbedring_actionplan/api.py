@@ -3,7 +3,7 @@ response model. A change answers with what it changed, as it now is."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,8 +40,9 @@ from forbedring_actionplan.schemas import (
 )
 from forbedring_actionplan.settings import ActionplanSettings
 from forbedring_actionplan.suggestions import Suggestions
+from forbedring_actionplan.view_cache import ViewCache
 from forbedring_chassis.auth import PrincipalDep
-from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
+from forbedring_chassis.runtime import ClockDep, Runtime, RuntimeDep, SessionDep
 from forbedring_chassis.web import Language
 
 router = APIRouter(prefix="/api/v1", tags=["action plans"])
@@ -85,22 +86,47 @@ async def my_plans(principal: PrincipalDep, session: SessionDep) -> list[MyPlans
     return await overview.my_plans(session, person_id=principal.subject)
 
 
-@router.get("/periods/{period_id}/units/{unit_id}/plan")
+def view_cache_of(request: Request) -> ViewCache:
+    """The plan views in the runtime's Redis (`view_cache`)."""
+    runtime: Runtime = request.app.state.runtime
+    return ViewCache(runtime.redis)
+
+
+ViewCacheDep = Annotated[ViewCache, Depends(view_cache_of)]
+
+
+# The view is sent as cached (JSON bytes); the model documents it.
+@router.get("/periods/{period_id}/units/{unit_id}/plan", response_model=PlanPublic)
 async def unit_plan(
-    period_id: str, unit_id: str, principal: PrincipalDep, session: SessionDep, lang: LangDep = "nb"
-) -> PlanPublic:
-    return await plan_view.plan_of_unit(
-        session, period_id=period_id, unit_id=unit_id, person_id=principal.subject, language=lang
+    period_id: str,
+    unit_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    cache: ViewCacheDep,
+    lang: LangDep = "nb",
+) -> Response:
+    body = await plan_view.plan_json(
+        session,
+        period_and_unit=(period_id, unit_id),
+        person_id=principal.subject,
+        language=lang,
+        cache=cache,
     )
+    return Response(body, media_type="application/json")
 
 
-@router.get("/plans/{plan_id}")
+@router.get("/plans/{plan_id}", response_model=PlanPublic)
 async def get_plan(
-    plan_id: str, principal: PrincipalDep, session: SessionDep, lang: LangDep = "nb"
-) -> PlanPublic:
-    return await plan_view.plan(
-        session, plan_id=plan_id, person_id=principal.subject, language=lang
+    plan_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    cache: ViewCacheDep,
+    lang: LangDep = "nb",
+) -> Response:
+    body = await plan_view.plan_json(
+        session, plan_id=plan_id, person_id=principal.subject, language=lang, cache=cache
     )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/plans/{plan_id}/versions/{version}")

@@ -28,7 +28,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 
 from forbedring_actionplan import escalation, measures, overview, plan_view, plans, repository
-from forbedring_actionplan.context import OSLO
+from forbedring_actionplan.api import view_cache_of
+from forbedring_actionplan.context import OSLO, load_for_unit
 from forbedring_actionplan.domain.quality import CHECKLIST
 from forbedring_actionplan.errors import (
     ActionplanError,
@@ -359,7 +360,11 @@ async def _plan_page(
     problems: Sequence[Problem] = (),
 ) -> HTMLResponse:
     view = await plan_view.plan(
-        session, plan_id=plan_id, person_id=principal.subject, language=request_language(request)
+        session,
+        plan_id=plan_id,
+        person_id=principal.subject,
+        language=request_language(request),
+        cache=view_cache_of(request),
     )
     context = {
         "plan": view,
@@ -402,15 +407,12 @@ async def unit_plan_page(
     """A unit's plan by period and unit (a link other services can make)."""
 
     async def page(principal: Principal) -> Response:
-        view = await plan_view.plan_of_unit(
-            session,
-            period_id=period_id,
-            unit_id=unit_id,
-            person_id=principal.subject,
-            language=request_language(request),
+        # The access check only: the plan page it leads to reads the view.
+        found = await load_for_unit(
+            session, period_id=period_id, unit_id=unit_id, person_id=principal.subject
         )
         url = public_root(request) + str(
-            request.app.url_path_for("plan-page", plan_id=view.plan_id)
+            request.app.url_path_for("plan-page", plan_id=found.plan.plan_id)
         )
         return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_actionplan import history as history_text
-from forbedring_actionplan import repository
+from forbedring_actionplan import repository, view_cache
 from forbedring_actionplan.context import (
     PlanContext,
     load,
@@ -42,6 +42,7 @@ from forbedring_actionplan.schemas import (
     VersionPublic,
     VersionRef,
 )
+from forbedring_actionplan.view_cache import ViewCache
 from forbedring_chassis.web import Language
 
 SYSTEM_NAMES: Mapping[Language, str] = {"nb": "Systemet", "nn": "Systemet", "en": "The system"}
@@ -85,10 +86,17 @@ class Names:
 
 
 async def plan(
-    session: AsyncSession, *, plan_id: str, person_id: str, language: Language
+    session: AsyncSession,
+    *,
+    plan_id: str,
+    person_id: str,
+    language: Language,
+    cache: ViewCache | None = None,
 ) -> PlanPublic:
     context = await load(session, plan_id=plan_id, person_id=person_id)
-    return await view(session, context, language=language)
+    if cache is None:
+        return await view(session, context, language=language)
+    return PlanPublic.model_validate_json(await cached_json(session, context, language, cache))
 
 
 async def plan_of_unit(
@@ -98,6 +106,40 @@ async def plan_of_unit(
         session, period_id=period_id, unit_id=unit_id, person_id=person_id
     )
     return await view(session, context, language=language)
+
+
+async def plan_json(
+    session: AsyncSession,
+    *,
+    person_id: str,
+    language: Language,
+    cache: ViewCache,
+    plan_id: str | None = None,
+    period_and_unit: tuple[str, str] | None = None,
+) -> bytes:
+    """The view as the API sends it (JSON, by alias), from the cache when it has it. The
+    access check (`load`) comes first, always."""
+    if period_and_unit is not None:
+        period_id, unit_id = period_and_unit
+        context = await load_for_unit(
+            session, period_id=period_id, unit_id=unit_id, person_id=person_id
+        )
+    else:
+        assert plan_id is not None
+        context = await load(session, plan_id=plan_id, person_id=person_id)
+    return await cached_json(session, context, language, cache)
+
+
+async def cached_json(
+    session: AsyncSession, context: PlanContext, language: Language, cache: ViewCache
+) -> bytes:
+    key = await view_cache.key(session, context, language)
+    found = await cache.get(key)
+    if found is not None:
+        return found
+    computed = (await view(session, context, language=language)).model_dump_json(by_alias=True)
+    await cache.put(key, computed.encode())
+    return computed.encode()
 
 
 async def version(

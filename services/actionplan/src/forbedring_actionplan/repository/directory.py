@@ -58,12 +58,24 @@ async def replace_directory(
     await replace_period_rows(
         session, period_id=period_id, rows={DirectoryUnit: units, Person: people}
     )
+    await _touch_period(session, period_id)
 
 
 async def replace_units(
     session: AsyncSession, *, period_id: str, units: Sequence[DirectoryUnit]
 ) -> None:
     await replace_period_rows(session, period_id=period_id, rows={DirectoryUnit: units})
+    await _touch_period(session, period_id)
+
+
+async def _touch_period(session: AsyncSession, period_id: str) -> None:
+    """A new version of the period's row: cached plan views name the directory, and
+    their key has the row's version (`view_cache`)."""
+    await session.exec(  # type: ignore[call-overload]
+        text("UPDATE actionplan_periods SET period_id = period_id WHERE period_id = :p").bindparams(
+            p=period_id
+        )
+    )
 
 
 async def units_of(session: AsyncSession, *, period_id: str) -> dict[str, DirectoryUnit]:
