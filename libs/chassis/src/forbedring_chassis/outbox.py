@@ -6,8 +6,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaPublishCommand
+from faststream.response.publish_type import PublishType
 from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from sqlalchemy import BigInteger, any_, bindparam, delete, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import col, select
@@ -17,7 +19,11 @@ from forbedring_chassis import wire
 from forbedring_chassis.db import OutboxMessage, Sessions
 from forbedring_chassis.faults import crash_point
 from forbedring_chassis.logging import get_logger
-from forbedring_chassis.telemetry import context_from_headers, current_trace_headers
+from forbedring_chassis.telemetry import (
+    context_from_headers,
+    current_trace_headers,
+    trace_headers_of,
+)
 from forbedring_contracts.events.base import Event
 
 log = get_logger(__name__)
@@ -126,8 +132,11 @@ class OutboxRelay:
             # Hand every record to the producer first (in id order, so each partition keeps
             # it), then wait for the acknowledgements together: the producer batches what
             # it holds, where awaiting each send would be a round trip per event.
-            sent = [await self._publish(row) for row in rows]
-            await asyncio.gather(*sent)
+            with tracer.start_as_current_span(
+                "outbox relay batch", attributes={"messaging.batch.message_count": len(rows)}
+            ):
+                sent = [await self._publish(row) for row in rows]
+                await asyncio.gather(*sent)
             # The worst moment to die: on the broker, still in the outbox (sent again).
             crash_point("after-outbox-publish")
             await session.exec(
@@ -138,20 +147,39 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, row: OutboxMessage) -> "asyncio.Future[Any]":
-        # Continue the trace of the request that staged the event.
-        ctx = context_from_headers(row.headers)
+        # One span per event, continuing the trace of the request that staged it; it is
+        # the Kafka producer span too (its context goes in the headers, the consumer's
+        # parent). The record goes to the producer without the broker's publish
+        # middlewares, whose telemetry made two more spans per event: with ours, three
+        # spans were half the relay's CPU.
         topic = self._topic_prefix + row.topic
-        with tracer.start_as_current_span(f"{topic} publish", context=ctx):
-            headers = {**row.headers, **current_trace_headers()}
-            acknowledged: asyncio.Future[Any] = await self._broker.publish(
-                row.value,
-                topic,
-                key=row.key,
-                headers=headers,
-                timestamp_ms=row.timestamp_ms,
-                no_confirm=True,
+        span = tracer.start_span(
+            f"{topic} publish",
+            context=context_from_headers(row.headers),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": topic,
+                "messaging.operation": "publish",
+            },
+        )
+        try:
+            headers = {**row.headers, **trace_headers_of(span)}
+            acknowledged: asyncio.Future[Any] = await self._broker.config.producer.publish(
+                KafkaPublishCommand(
+                    row.value,
+                    topic=topic,
+                    key=row.key,
+                    timestamp_ms=row.timestamp_ms,
+                    headers=headers,
+                    no_confirm=True,
+                    correlation_id=self._broker.config.id_generator(),
+                    _publish_type=PublishType.PUBLISH,
+                )
             )
             return acknowledged
+        finally:
+            span.end()
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

@@ -32,6 +32,13 @@ def current_trace_headers() -> dict[str, str]:
     return {k: v for k, v in carrier.items() if k in TRACE_HEADERS}
 
 
+def trace_headers_of(span: trace.Span) -> dict[str, str]:
+    """The W3C trace context of `span` (not necessarily the current one), as headers."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return {k: v for k, v in carrier.items() if k in TRACE_HEADERS}
+
+
 def context_from_headers(
     headers: Iterable[tuple[str, bytes | str]] | Mapping[str, str],
 ) -> otel_context.Context:
