@@ -22,10 +22,20 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    async_playwright,
+    expect,
+)
 from starlette.types import ASGIApp
+
+from forbedring_chassis.auth import SESSION_COOKIE
 
 CHROMIUM = Path(os.environ.get("FORBEDRING_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium keeps calling Google services, which
@@ -196,3 +206,44 @@ AssertAccessible = Callable[[Page], Awaitable[None]]
 def assert_accessible() -> AssertAccessible:
     """`await assert_accessible(page)`: no axe-core violations, or a list of them."""
     return check_accessible
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+async def fill_dev_sign_in(page: Page, person: str) -> None:
+    """On the development sign-in form: sign in as `person`, and be back where it leads."""
+    await page.fill("#employee_id", person)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(lambda url: "dev-login" not in url)
+
+
+async def dev_sign_in(page: Page, url: str, person: str) -> None:
+    """Straight to the development sign-in at `url` (with its `next`)."""
+    await page.goto(url)
+    await fill_dev_sign_in(page, person)
+
+
+async def sign_in_from(
+    page: Page, start: str, person: str, *, check: AssertAccessible | None = None
+) -> None:
+    """From `start`, a page that asks to sign in (checked too if `check`), through its
+    button and the development sign-in, back on `start`."""
+    await page.goto(start)
+    if check is not None:
+        await expect(page.locator("main a.button")).to_be_visible()
+        await check(page)
+    await page.locator("main a.button").click()
+    await fill_dev_sign_in(page, person)
+    await page.wait_for_load_state()
+
+
+async def add_session(page: Page, base: str, session: str) -> None:
+    """Signed in by a session cookie (services built without the development sign-in)."""
+    await page.context.add_cookies([{"name": SESSION_COOKIE, "value": session, "url": base}])
+
+
+async def dev_bearer(http: httpx.AsyncClient, person: str) -> dict[str, str]:
+    """The API's header for `person`, from the development sign-in of `http`'s service."""
+    login = await http.post("/dev-login", json={"employee_id": person})
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from playwright.async_api import Page
 
-from forbedring_chassis.auth import SESSION_COOKIE
+from tests.browser import conftest as browser
 from tests.service_routes import routes_of, settings_class
 
 PHONE = {"width": 320, "height": 640}
@@ -135,10 +135,7 @@ def as_(person: str, *paths: str) -> list[Visit]:
 
 def dev_sign_in(base: str) -> SignIn:
     async def sign_in(page: Page, person: str) -> None:
-        await page.goto(f"{base}/dev-login?next=/")
-        await page.fill("#employee_id", person)
-        await page.keyboard.press("Enter")
-        await page.wait_for_url(lambda url: "dev-login" not in url)
+        await browser.dev_sign_in(page, f"{base}/dev-login?next=/", person)
 
     return sign_in
 
@@ -148,9 +145,7 @@ def cookie_sign_in(base: str, issue: Callable[[str], str]) -> SignIn:
     development sign-in)."""
 
     async def sign_in(page: Page, person: str) -> None:
-        await page.context.add_cookies(
-            [{"name": SESSION_COOKIE, "value": issue(person), "url": base}]
-        )
+        await browser.add_session(page, base, issue(person))
 
     return sign_in
 

@@ -20,6 +20,7 @@ from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import envelope
 from services.actionplan.tests.org import HIDDEN_FIGURES, PEOPLE, RELEASED_AT, Org, an_org
+from tests.browser.conftest import dev_bearer, sign_in_from
 
 AssertAccessible = Callable[[Page], Awaitable[None]]
 NewPage = Callable[..., Awaitable[Page]]
@@ -123,8 +124,7 @@ async def served(
     finally:
         await producer.stop()
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-        login = await http.post("/dev-login", json={"employee_id": PEOPLE["employee"]})
-        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        bearer = await dev_bearer(http, PEOPLE["employee"])
 
         async def readable() -> bool:
             # The employee reads the plan once stage 2 has reached the service.
@@ -137,14 +137,7 @@ async def served(
 
 async def sign_in(page: Page, start: str, person: str, check: AssertAccessible) -> None:
     """From a page, through the sign-in page (checked too) and the development sign-in."""
-    await page.goto(start)
-    await expect(page.locator("main a.button")).to_be_visible()
-    await check(page)
-    await page.locator("main a.button").click()
-    await page.fill("#employee_id", person)
-    await page.keyboard.press("Enter")
-    await page.wait_for_url(lambda url: "dev-login" not in url)
-    await page.wait_for_load_state()
+    await sign_in_from(page, start, person, check=check)
 
 
 async def no_hidden_figure(page: Page) -> None:
@@ -286,8 +279,7 @@ async def test_the_overview_pages_a_measure_form_and_a_refusal_in_every_language
 ) -> None:
     period = served.org.period_id
     async with httpx.AsyncClient(base_url=served.base, timeout=10) as http:
-        login = await http.post("/dev-login", json={"employee_id": PEOPLE["leader"]})
-        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        bearer = await dev_bearer(http, PEOPLE["leader"])
         plan = (await http.get(f"/api/v1/periods/{period}/units/S-PUB/plan", headers=bearer)).json()
         made = await http.post(
             f"/api/v1/plans/{plan['plan_id']}/measures",

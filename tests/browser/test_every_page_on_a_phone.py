@@ -36,6 +36,7 @@ from services.publication.tests.integration.conftest import (
     STAGE_1_DELAY,
 )
 from services.publication.tests.integration.conftest import PEOPLE as REPORT_PEOPLE
+from tests.browser.conftest import dev_bearer
 from tests.browser.phone import (
     Visit,
     anyone,
@@ -62,8 +63,7 @@ SIGNED_OUT = {"/signed-out": anyone("/signed-out")}  # where the sign-out has la
 
 async def bearer(base: str, person: str) -> dict[str, str]:
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-        login = await http.post("/dev-login", json={"employee_id": person})
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+        return await dev_bearer(http, person)
 
 
 async def test_every_survey_page_on_a_phone(

@@ -22,6 +22,7 @@ from forbedring_survey.demo.hospital import generate_demo_hospital, to_csv_files
 from forbedring_survey.domain.org_import import Organisation
 from forbedring_survey.settings import SurveySettings
 from forbedring_survey.testing import HR_ADMIN, small_organisation
+from tests.browser.conftest import sign_in_from as sign_in
 from tests.browser.nginx_proxy import nginx_in_front
 
 AssertAccessible = Callable[[Page], Awaitable[None]]
@@ -45,15 +46,6 @@ async def survey(
         scheduler_interval_s=0.2,
     )
     return await serve_app(create_app(settings))
-
-
-async def sign_in(page: Page, url: str, person: str) -> None:
-    await page.goto(url)
-    await page.locator("main a.button").click()
-    await page.fill("#employee_id", person)
-    await page.keyboard.press("Enter")
-    await page.wait_for_url(lambda u: "dev-login" not in u)
-    await page.wait_for_load_state()
 
 
 async def no_sideways_scroll(page: Page) -> None:

@@ -10,6 +10,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from services.actionplan.tests.org import PEOPLE
+from tests.browser.conftest import dev_bearer
 from tests.browser.test_actionplan_pages import Served, served, sign_in
 
 __all__ = ["served"]  # the fixture, shared with the plan pages' test
@@ -92,8 +93,7 @@ async def test_the_targets_through_the_api(served: Served) -> None:
     async with httpx.AsyncClient(base_url=served.base, timeout=10) as http:
 
         async def bearer(person: str) -> dict[str, str]:
-            login = await http.post("/dev-login", json={"employee_id": person})
-            return {"Authorization": f"Bearer {login.json()['access_token']}"}
+            return await dev_bearer(http, person)
 
         hr, leader = await bearer(PEOPLE["hr_admin"]), await bearer(PEOPLE["leader"])
         body = {"with_plan": 90, "complete_of_quality": 70, "measures_done_by_deadline": 65}

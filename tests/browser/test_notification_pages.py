@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from playwright.async_api import Page, expect
 from starlette.types import ASGIApp
 
-from forbedring_chassis.auth import SESSION_COOKIE, TokenVerifier
+from forbedring_chassis.auth import TokenVerifier
 from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import (
     Databases,
@@ -34,6 +34,7 @@ from forbedring_notification.settings import NotificationSettings
 from services.notification.tests.integration.conftest import HR_ADMIN, ISSUER, token
 from services.notification.tests.org import OPENS_AT, a_period, address, holders
 from services.notification.tests.smtp import SmtpServer
+from tests.browser.conftest import add_session
 
 AssertAccessible = Callable[[Page], Awaitable[None]]
 NewPage = Callable[..., Awaitable[Page]]
@@ -173,9 +174,7 @@ async def served(
 
 async def signed_in_page(new_page: NewPage, served: Served, person: str, **options: Any) -> Page:
     page = await new_page(**options)
-    await page.context.add_cookies(
-        [{"name": SESSION_COOKIE, "value": ISSUER.issue(person), "url": served.base}]
-    )
+    await add_session(page, served.base, ISSUER.issue(person))
     return page
 
 

@@ -33,6 +33,7 @@ from services.publication.tests.integration.conftest import (
     STAGE_1_DELAY,
     an_org,
 )
+from tests.browser.conftest import dev_bearer, dev_sign_in
 from tests.browser.one_origin import one_origin
 
 AssertAccessible = Callable[[Page], Awaitable[None]]
@@ -132,8 +133,7 @@ async def origin(
         [org.opened, org.directory, *org.results, org.finalized],
     )
     async with httpx.AsyncClient(base_url=publication, timeout=10) as http:
-        token = (await http.post("/dev-login", json={"employee_id": LEADER})).json()
-        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        bearer = await dev_bearer(http, LEADER)
 
         async def readable() -> bool:
             found = await http.get("/api/v1/me/results", headers=bearer)
@@ -145,10 +145,7 @@ async def origin(
 
 
 async def sign_in(page: Page, base: str, person: str) -> None:
-    await page.goto(f"{base}/survey/dev-login?next=/survey/start")
-    await page.fill("#employee_id", person)
-    await page.keyboard.press("Enter")
-    await page.wait_for_url(lambda url: "dev-login" not in url)
+    await dev_sign_in(page, f"{base}/survey/dev-login?next=/survey/start", person)
 
 
 @pytest.mark.parametrize("language", ["nb", "nn", "en"])

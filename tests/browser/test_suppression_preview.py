@@ -12,7 +12,6 @@ from starlette.types import ASGIApp
 from forbedring_aggregation import testing as synth
 from forbedring_aggregation.app import create_app
 from forbedring_aggregation.settings import AggregationSettings
-from forbedring_chassis.auth import SESSION_COOKIE
 from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
@@ -23,6 +22,7 @@ from forbedring_chassis.testing import (
     verifier_for_tests,
 )
 from services.aggregation.tests.unit.test_suppression_second_edition import HOSPITAL
+from tests.browser.conftest import add_session
 
 AssertAccessible = Callable[[Page], Awaitable[None]]
 NewPage = Callable[..., Awaitable[Page]]
@@ -67,7 +67,7 @@ async def test_the_preview_page_explains_hidden_units_on_a_desktop_and_a_phone(
     for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
         page = await new_page(viewport=viewport)
         session = issuer_for_tests().issue(synth.HR_ADMIN)
-        await page.context.add_cookies([{"name": SESSION_COOKIE, "value": session, "url": base}])
+        await add_session(page, base, session)
         for language, why in WHY.items():
             await page.goto(f"{base}/periods/{period}/suppression?lang={language}")
             await expect(page.locator("h1")).to_be_visible()
