@@ -26,6 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from forbedring_chassis.auth import (
+    TokenVerifier,
+    build_verifier,
+    development_issuer,
+    development_issuer_router,
+)
 from forbedring_chassis.clock import Clock, SystemClock
 from forbedring_chassis.consumer import (
     CONSUMER_METRICS,
@@ -52,6 +58,7 @@ from forbedring_chassis.outbox import OutboxRelay
 from forbedring_chassis.security import CrossOriginGuard, SecurityHeaders
 from forbedring_chassis.settings import ServiceSettings
 from forbedring_chassis.telemetry import configure_tracing
+from forbedring_chassis.web import Pages, install_pages
 
 log = get_logger(__name__)
 
@@ -281,11 +288,17 @@ def create_service_app(
     extras: dict[str, object] | None = None,
     metrics: Sequence[Collector] = (),
     clock: Clock | None = None,
+    pages: Pages | None = None,
+    verifier: TokenVerifier | None = None,
 ) -> FastAPI:
     """Build a service. `package` holds the service's `migrations` folder; `background`
     coroutines run for the app's lifetime; `extras` land in `Runtime.extras`; `metrics`
     are served at /metrics with the chassis's own; `clock` (default: the system's) is
-    `Runtime.clock`. Errors answer in the one shape of `forbedring_chassis.errors`."""
+    `Runtime.clock`; `pages` its templates and messages. Tokens are checked by `verifier`
+    (for tests; by default the configured OIDC issuer, and the development issuer, whose
+    sign-in is then served too, when enabled). Errors answer in the one shape of
+    `forbedring_chassis.errors`."""
+    dev = development_issuer(settings)
     configure_tracing(service=settings.service_name, otlp_endpoint=settings.otlp_endpoint)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
@@ -410,6 +423,11 @@ def create_service_app(
     app.include_router(signin_router(settings))
     for router in routers:
         app.include_router(router)
+    if dev is not None:
+        app.include_router(development_issuer_router(dev))
+    app.state.token_verifier = verifier or build_verifier(settings, development=dev)
+    if pages is not None:
+        install_pages(app, pages)
     Instrumentator(
         excluded_handlers=["/healthz", "/readyz", "/metrics"], registry=registry
     ).instrument(app)

@@ -6,15 +6,10 @@ from forbedring_actionplan.consumers import consumers
 from forbedring_actionplan.scheduler import Scheduler
 from forbedring_actionplan.settings import ActionplanSettings
 from forbedring_actionplan.suggestions import Suggestions
-from forbedring_chassis.auth import (
-    TokenVerifier,
-    build_verifier,
-    development_issuer,
-    development_issuer_router,
-)
+from forbedring_chassis.auth import TokenVerifier
 from forbedring_chassis.clock import Clock, SystemClock
 from forbedring_chassis.runtime import Runtime, create_service_app
-from forbedring_chassis.web import Pages, install_pages
+from forbedring_chassis.web import Pages
 
 
 def create_app(
@@ -27,7 +22,6 @@ def create_app(
     clock; the configured OIDC issuer, plus the development issuer when enabled)."""
     settings = settings or ActionplanSettings()
     the_clock: Clock = clock or SystemClock()
-    dev = development_issuer(settings)
 
     async def run_scheduler(runtime: Runtime) -> None:
         await scheduler_of(runtime).run()
@@ -43,12 +37,9 @@ def create_app(
     app = create_service_app(
         settings=settings,
         package="forbedring_actionplan",
-        routers=[
-            router,
-            pages.router,
-            admin_pages.router,
-            *([development_issuer_router(dev)] if dev else []),
-        ],
+        pages=Pages.for_package("forbedring_actionplan"),
+        verifier=verifier,
+        routers=[router, pages.router, admin_pages.router],
         consumes=consumers(lambda: runtime.clock),
         background=[run_scheduler] if settings.scheduler_enabled else [],
         clock=the_clock,
@@ -56,6 +47,4 @@ def create_app(
     runtime: Runtime = app.state.runtime
     app.state.scheduler = scheduler_of(runtime)
     app.state.suggestions = Suggestions.load()
-    app.state.token_verifier = verifier or build_verifier(settings, development=dev)
-    install_pages(app, Pages.for_package("forbedring_actionplan"))
     return app

@@ -2,15 +2,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
-from forbedring_chassis.auth import (
-    TokenVerifier,
-    build_verifier,
-    development_issuer,
-    development_issuer_router,
-)
+from forbedring_chassis.auth import TokenVerifier
 from forbedring_chassis.clock import Clock, SystemClock
 from forbedring_chassis.runtime import Runtime, create_service_app
-from forbedring_chassis.web import Pages, install_pages
+from forbedring_chassis.web import Pages
 from forbedring_notification import api, pages, scheduled
 from forbedring_notification.consumers import consumers
 from forbedring_notification.relay import EMAIL_METRICS, MailRelay
@@ -38,7 +33,6 @@ def create_app(
     system clock; the configured OIDC issuer, plus the development issuer when enabled)."""
     settings = settings or NotificationSettings()
     the_clock: Clock = clock or SystemClock()
-    dev = development_issuer(settings)
     renderer = renderer_of(settings)
     rules = scheduled.Rules(
         zone=ZoneInfo(settings.time_zone),
@@ -56,7 +50,9 @@ def create_app(
     app = create_service_app(
         settings=settings,
         package="forbedring_notification",
-        routers=[api.router, pages.router, *([development_issuer_router(dev)] if dev else [])],
+        pages=Pages.for_package("forbedring_notification"),
+        verifier=verifier,
+        routers=[api.router, pages.router],
         consumes=consumers(the_clock),
         background=[
             *([run_relay] if settings.relay_enabled else []),
@@ -79,6 +75,4 @@ def create_app(
         interval_s=settings.scheduler_interval_s,
         wake=relay.wake,
     )
-    app.state.token_verifier = verifier or build_verifier(settings, development=dev)
-    install_pages(app, Pages.for_package("forbedring_notification"))
     return app

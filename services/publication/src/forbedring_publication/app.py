@@ -1,14 +1,9 @@
 from fastapi import FastAPI
 
-from forbedring_chassis.auth import (
-    TokenVerifier,
-    build_verifier,
-    development_issuer,
-    development_issuer_router,
-)
+from forbedring_chassis.auth import TokenVerifier
 from forbedring_chassis.clock import Clock, SystemClock
 from forbedring_chassis.runtime import Runtime, create_service_app
-from forbedring_chassis.web import Pages, install_pages
+from forbedring_chassis.web import Pages
 from forbedring_publication import admin_pages, pages
 from forbedring_publication.api import me_router, router
 from forbedring_publication.cache import ReportCache
@@ -27,7 +22,6 @@ def create_app(
     clock; the configured OIDC issuer, plus the development issuer when enabled)."""
     settings = settings or PublicationSettings()
     the_clock: Clock = clock or SystemClock()
-    dev = development_issuer(settings)
 
     def cache_of(runtime: Runtime) -> ReportCache:
         return ReportCache(
@@ -53,13 +47,9 @@ def create_app(
     app = create_service_app(
         settings=settings,
         package="forbedring_publication",
-        routers=[
-            router,
-            me_router,
-            pages.router,
-            admin_pages.router,
-            *([development_issuer_router(dev)] if dev else []),
-        ],
+        pages=Pages.for_package("forbedring_publication"),
+        verifier=verifier,
+        routers=[router, me_router, pages.router, admin_pages.router],
         consumes=consumers(settings, the_clock),
         background=[run_scheduler] if settings.scheduler_enabled else [],
         clock=the_clock,
@@ -67,6 +57,4 @@ def create_app(
     runtime: Runtime = app.state.runtime
     app.state.report_cache = cache_of(runtime)
     app.state.scheduler = scheduler_of(runtime)
-    app.state.token_verifier = verifier or build_verifier(settings, development=dev)
-    install_pages(app, Pages.for_package("forbedring_publication"))
     return app
