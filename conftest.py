@@ -60,6 +60,15 @@ async def produce(infrastructure: Infrastructure, topic_prefix: str) -> AsyncIte
         yield send
 
 
+@pytest.fixture
+async def send_events(
+    infrastructure: Infrastructure, private_topic_prefix: str
+) -> AsyncIterator[SendEvents]:
+    """Events to the real broker, under the test's own topics, as a service sends them."""
+    async with event_producer(infrastructure, private_topic_prefix) as send:
+        yield send
+
+
 @pytest.fixture(scope="session")
 async def databases(infrastructure: Infrastructure) -> AsyncIterator[Databases]:
     created = Databases(infrastructure.database_url)
