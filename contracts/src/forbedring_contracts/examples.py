@@ -12,6 +12,7 @@ from forbedring_contracts.events import (
     FactorResult,
     Indicator,
     Item,
+    ItemResult,
     MeasureEscalated,
     Membership,
     ParticipationChanged,
@@ -306,4 +307,29 @@ def finalized(
         checksum=checksum_of(results),
         finalized_at=finalized_at,
         suppression_method="optimal_v2",
+    )
+
+
+def published_results(
+    period_id: str,
+    unit_id: str,
+    *,
+    respondents: int,
+    eligible: int,
+    factors: tuple[FactorResult, ...],
+    items: tuple[ItemResult, ...],
+    indicators: tuple[Indicator, ...] = (),
+) -> PublishedUnitResults:
+    """A unit's own results, nothing withheld."""
+    return PublishedUnitResults(
+        published=True,
+        period_id=period_id,
+        unit_id=unit_id,
+        respondents=respondents,
+        eligible=eligible,
+        factors=factors,
+        items=items,
+        withheld_items=(),
+        withheld_items_included_in=None,
+        indicators=indicators,
     )

@@ -112,19 +112,15 @@ def scale(item_id: str, mean: float, agree: float, n: int = 10) -> ScaleItemResu
 def published(
     period_id: str, unit_id: str, items: tuple[ScaleItemResult, ...], n: int
 ) -> PublishedUnitResults:
-    return PublishedUnitResults(
-        published=True,
-        period_id=period_id,
-        unit_id=unit_id,
+    return examples.published_results(
+        period_id,
+        unit_id,
         respondents=n,
         eligible=n + 3,
         factors=(
             FactorResult(factor_id="safety_climate", scored=n, mean=70.0, percent_positive=50.0),
         ),
         items=items,
-        withheld_items=(),
-        withheld_items_included_in=None,
-        indicators=(),
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from forbedring_contracts import examples
 from forbedring_contracts.events import (
     FactorResult,
     Indicator,
@@ -114,16 +115,13 @@ def published(
     factors, items = figures(respondents, specs)
     agree = next((i.percent_agree for i in items if isinstance(i, ScaleItemResult)), None)
     saq = next((f.percent_positive for f in factors if f.factor_id == "sc"), None)
-    return PublishedUnitResults(
-        published=True,
-        period_id=period_id,
-        unit_id=unit_id,
+    return examples.published_results(
+        period_id,
+        unit_id,
         respondents=len(respondents),
         eligible=eligible,
         factors=factors,
         items=items,
-        withheld_items=(),
-        withheld_items_included_in=None,
         indicators=(
             Indicator(
                 indicator_id="good_safety_climate_agree",

@@ -137,10 +137,9 @@ class Org:
 
 
 def _published(period_id: str, unit_id: str, respondents: int, mean: float) -> PublishedUnitResults:
-    return PublishedUnitResults(
-        published=True,
-        period_id=period_id,
-        unit_id=unit_id,
+    return examples.published_results(
+        period_id,
+        unit_id,
         respondents=respondents,
         eligible=respondents + 4,
         factors=(
@@ -163,8 +162,6 @@ def _published(period_id: str, unit_id: str, respondents: int, mean: float) -> P
                 percent_agree=80.0,
             ),
         ),
-        withheld_items=(),
-        withheld_items_included_in=None,
         indicators=(
             Indicator(indicator_id="good_safety_climate_agree", value=80.0, threshold=75, met=True),
             Indicator(indicator_id="good_safety_climate_saq", value=None, threshold=60, met=None),
