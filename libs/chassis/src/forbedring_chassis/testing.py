@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 
 import asyncpg
 import httpx
@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_chassis.settings import ServiceSettings
 from forbedring_contracts import envelope
 from forbedring_contracts.events.base import Event
 
@@ -166,6 +167,9 @@ async def uncommitted(servers: str, group: str, topic: str) -> dict[int, int]:
     return {partition: count for partition, count in left.items() if count}
 
 
+Settings = TypeVar("Settings", bound=ServiceSettings)
+
+
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
@@ -192,6 +196,30 @@ class Databases:
         name = unique_name(f"test_{service}")
         self.names.append(name)
         return await create_database(self.admin_url, name)
+
+
+async def settings_for_tests(
+    settings_class: type[Settings],
+    *,
+    infrastructure: Infrastructure,
+    databases: Databases,
+    topic_prefix: str,
+    database_url: str | None = None,
+    **values: Any,
+) -> Settings:
+    """A service's settings on the test infrastructure: a database of its own (unless
+    `database_url`), the topics under `topic_prefix`, a consumer group of its own and a
+    relay that polls the outbox often, so a test waits for no poll; `values` win."""
+    service = settings_class.service_name
+    defaults: dict[str, Any] = {
+        "consumer_group": unique_name(service),
+        "outbox_poll_interval_s": 0.05,
+    }
+    return settings_class(
+        database_url=database_url or await databases.create(service),
+        **infrastructure.connections(topic_prefix),
+        **{**defaults, **values},
+    )
 
 
 def free_port() -> int:

@@ -28,7 +28,7 @@ from forbedring_chassis.testing import (
     in_process,
     issuer_for_tests,
     plain_url,
-    unique_name,
+    settings_for_tests,
     verifier_for_tests,
 )
 from services.actionplan.tests.org import PEOPLE, RELEASED_AT
@@ -100,12 +100,13 @@ async def actionplan(
     async def start(
         *, database_url: str | None = None, clock: SettableClock | None = None, **extra: Any
     ) -> AsyncIterator[Actionplan]:
-        settings = ActionplanSettings(
-            database_url=database_url or await databases.create("actionplan"),
-            **infrastructure.connections(topic_prefix),
-            consumer_group=unique_name("actionplan"),
+        settings = await settings_for_tests(
+            ActionplanSettings,
+            infrastructure=infrastructure,
+            databases=databases,
+            topic_prefix=topic_prefix,
+            database_url=database_url,
             scheduler_enabled=False,
-            outbox_poll_interval_s=0.05,
             **extra,
         )
         the_clock = clock or SettableClock(RELEASED_AT + timedelta(hours=1))

@@ -22,6 +22,7 @@ from forbedring_chassis.testing import (
     eventually,
     in_process,
     issuer_for_tests,
+    settings_for_tests,
     unique_name,
     verifier_for_tests,
 )
@@ -299,13 +300,14 @@ async def publication(
     async def start(
         *, database_url: str | None = None, scheduler_enabled: bool = False, **extra: Any
     ) -> AsyncIterator[Publication]:
-        settings = PublicationSettings(
-            database_url=database_url or await databases.create("publication"),
-            **infrastructure.connections(topic_prefix),
-            consumer_group=unique_name("publication"),
+        settings = await settings_for_tests(
+            PublicationSettings,
+            infrastructure=infrastructure,
+            databases=databases,
+            topic_prefix=topic_prefix,
+            database_url=database_url,
             scheduler_enabled=scheduler_enabled,
             scheduler_interval_s=0.05,
-            outbox_poll_interval_s=0.05,
             **extra,
         )
         clock = SettableClock(FINALIZED_AT - timedelta(hours=1))
