@@ -225,6 +225,7 @@ async def my_plans(session: AsyncSession, *, person_id: str) -> list[MyPlans]:
                 ),
                 plans=[f.row() for f in readable],
                 hr_admin=rules.is_hr_admin(roles),
+                leader=bool(rules.led_units(roles)),
             )
         )
     return found

@@ -317,16 +317,7 @@ def _page(
 async def home(request: Request, session: SessionDep) -> Response:
     async def page(principal: Principal) -> Response:
         found = await overview.my_plans(session, person_id=principal.subject)
-        leads = {
-            p.period.period_id: any(
-                role == "leader"
-                for _, role in await repository.roles_of(
-                    session, period_id=p.period.period_id, person_id=principal.subject
-                )
-            )
-            for p in found
-        }
-        return _page(request, "home.html", {"periods": found, "leads": leads})
+        return _page(request, "home.html", {"periods": found})
 
     return await _signed_in_page(request, session, None, page)
 

@@ -317,6 +317,7 @@ class MyPlans(BaseModel):
     period: PeriodRef
     plans: list[RollUpRow]
     hr_admin: bool
+    leader: bool = Field(description="Leads a unit in the period: has an escalation inbox.")
 
 
 class IndicatorTargets(BaseModel):

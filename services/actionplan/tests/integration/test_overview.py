@@ -67,6 +67,11 @@ async def test_indicators_without_plan_and_roll_up(actionplan: Any, produce: Any
             await app.get(f"/api/v1/periods/{org.period_id}/roll-up", "employee")
         ).status_code == 403
 
+        # The start page offers the escalation inbox to a leader only (a 403 for the rest).
+        for person, leads in (("leader", True), ("employee", False), ("representative", False)):
+            [mine] = (await app.get("/api/v1/me/plans", person)).json()
+            assert mine["leader"] is leads, person
+
 
 async def test_unfinished_measures_are_offered_for_carry_over_into_next_period(
     actionplan: Any, produce: Any

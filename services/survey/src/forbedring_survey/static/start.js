@@ -47,7 +47,7 @@ function plans(section, list, found) {
       const text = `${plan.unit.name}: ${status}, ${plan.done}/${plan.measures} ${t.textMeasures}${deadline}`;
       item(list, text, `/actionplan/plans/${encodeURIComponent(plan.plan_id)}`);
     }
-    if (entry.plans.length > 0) {
+    if (entry.leader) {  // only a leader decides measures lifted to their unit
       item(list, `${t.textInbox} (${period.name || period.period_id})`,
         `/actionplan/periods/${encodeURIComponent(period.period_id)}/inbox`);
     }
