@@ -116,7 +116,9 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     runtime.relay.wake()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Committed before the response is sent (scope "function"): with the default scope FastAPI
+# commits after sending it, so a crash in between loses what a 202 acknowledged.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def get_clock(runtime: RuntimeDep) -> Clock:
