@@ -117,13 +117,15 @@ fail_with_log() {  # fail_with_log NAME LOGFILE MESSAGE
     exit 1
 }
 
-# wait_ready NAME LOGFILE PIDFILE PATTERN -- COMMAND...: poll COMMAND until it succeeds;
+# wait_ready NAME LOGFILE PIDFILE -- COMMAND...: poll COMMAND until it succeeds;
 # fail early if the process (PIDFILE, may be "") died, fail after START_TIMEOUT seconds.
 wait_ready() {
-    local name=$1 logfile=$2 pidfile=$3 pattern=$4 deadline=$((SECONDS + START_TIMEOUT))
-    shift 5
+    local name=$1 logfile=$2 pidfile=$3 deadline=$((SECONDS + START_TIMEOUT))
+    shift 4
     until "$@" >/dev/null 2>&1; do
-        if [[ -n $pidfile ]] && ! pid_alive "$pidfile" "$pattern"; then
+        # Alive is enough: the pid was just written, and until the background subshell
+        # has exec'd the command its command line is still this script's (no pattern).
+        if [[ -n $pidfile ]] && ! pid_alive "$pidfile"; then
             fail_with_log "$name" "$logfile" "the process exited while starting"
         fi
         if ((SECONDS >= deadline)); then
@@ -351,7 +353,7 @@ postgres_up() {
         as_postgres "$bin/pg_ctl" -D "$PGDATA" -l "$PG_LOG" -w -t "$START_TIMEOUT" start \
             >/dev/null 9>&- || fail_with_log PostgreSQL "$PG_LOG" "pg_ctl could not start the server"
     fi
-    wait_ready PostgreSQL "$PG_LOG" "" "" -- "$bin/pg_isready" -q -h "$HOST" -p "$PG_PORT"
+    wait_ready PostgreSQL "$PG_LOG" "" -- "$bin/pg_isready" -q -h "$HOST" -p "$PG_PORT"
     bootstrap_postgres || fail_with_log PostgreSQL "$PG_LOG" "creating role/databases failed"
 }
 
@@ -392,7 +394,7 @@ EOF
     say "Redis: starting on $HOST:$REDIS_PORT"
     mark_log "$REDIS_LOG"
     redis-server "$REDIS_DIR/redis.conf" 9>&- || fail_with_log Redis "$REDIS_LOG" "redis-server failed"
-    wait_ready Redis "$REDIS_LOG" "" "" -- redis_ping
+    wait_ready Redis "$REDIS_LOG" "" -- redis_ping
 }
 
 redis_down() {
@@ -489,7 +491,7 @@ kafka_up() {
             >"$KAFKA_HOME/logs/kafka.out" 2>&1 </dev/null 9>&- &
         echo $! >"$KAFKA_PID"
     fi
-    wait_ready Kafka "$KAFKA_LOG" "$KAFKA_PID" kafka.Kafka -- port_open "$KAFKA_PORT"
+    wait_ready Kafka "$KAFKA_LOG" "$KAFKA_PID" -- port_open "$KAFKA_PORT"
 }
 
 kafka_down() {
@@ -523,8 +525,8 @@ cmd_smtp_up() {
         --smtp-port "$SMTP_SINK_PORT" --http-port "$SMTP_SINK_UI_PORT" --dir "$STATE/mail" \
         >>"$SMTP_LOG" 2>&1 </dev/null 9>&- &
     echo $! >"$SMTP_PID"
-    wait_ready "SMTP sink" "$SMTP_LOG" "$SMTP_PID" smtp_sink.py -- port_open "$SMTP_SINK_UI_PORT"
-    wait_ready "SMTP sink" "$SMTP_LOG" "$SMTP_PID" smtp_sink.py -- port_open "$SMTP_SINK_PORT"
+    wait_ready "SMTP sink" "$SMTP_LOG" "$SMTP_PID" -- port_open "$SMTP_SINK_UI_PORT"
+    wait_ready "SMTP sink" "$SMTP_LOG" "$SMTP_PID" -- port_open "$SMTP_SINK_PORT"
 }
 
 cmd_smtp_down() {

@@ -81,9 +81,12 @@ class Trust:
     def units(self) -> set[str]:
         return {u.unit_id for u in self.org.opened.units}
 
-    async def launch(self, *, scheduler: bool = True, crash_at: str | None = None) -> Any:
+    async def launch(
+        self, *, scheduler: bool = True, crash_at: str | None = None, wait_ready: bool = True
+    ) -> Any:
         return await self.launch_service(
             "actionplan",
+            wait_ready=wait_ready,
             database_url=self.database_url,
             consumer_group=self.group,
             topics=self.topic_prefix,
@@ -183,7 +186,8 @@ async def test_actionplan_dying_with_its_reminders_in_flight_sends_each_once_in_
     opening.stop()
     assert await _events(servers, reminder_topic, org.period_id) == {}, "none yet"
 
-    crashing = await trust.launch(crash_at="after-outbox-publish")
+    # Its first relay pass may crash it before it ever answers /readyz: wait for the exit.
+    crashing = await trust.launch(crash_at="after-outbox-publish", wait_ready=False)
     assert crashing.exit_code(timeout=120) == 137
     at_crash = await _events(servers, reminder_topic, org.period_id)
     assert await _outbox_rows(trust.database_url) == len(at_crash), "still in its outbox"

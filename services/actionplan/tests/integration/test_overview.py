@@ -69,7 +69,8 @@ async def test_indicators_without_plan_and_roll_up(actionplan: Any, produce: Any
 
         # The start page offers the escalation inbox to a leader only (a 403 for the rest).
         for person, leads in (("leader", True), ("employee", False), ("representative", False)):
-            [mine] = (await app.get("/api/v1/me/plans", person)).json()
+            found = (await app.get("/api/v1/me/plans", person)).json()
+            [mine] = [p for p in found if p["period"]["period_id"] == org.period_id]
             assert mine["leader"] is leads, person
 
 
