@@ -317,8 +317,12 @@ bootstrap_postgres() {
     dbs="$(printf "'%s'," "${SERVICE_DATABASES[@]}")"
     as_postgres "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PG_PORT" \
         -U postgres -d postgres >/dev/null <<SQL
+SET client_min_messages = warning;
 SELECT 'CREATE ROLE forbedring LOGIN CREATEDB PASSWORD ''forbedring'''
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'forbedring')\gexec
+-- DROP DATABASE ... WITH (FORCE) must also end an autovacuum worker in the database,
+-- which PostgreSQL checks as a backend of no role: only pg_signal_backend may.
+GRANT pg_signal_backend TO forbedring;
 SELECT format('CREATE DATABASE %I OWNER forbedring', name)
   FROM unnest(ARRAY[${dbs%,}]) AS name
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = name)\gexec

@@ -139,7 +139,16 @@ async def create_database(admin_url: str, name: str) -> str:
 async def drop_database(admin_url: str, name: str) -> None:
     connection = await asyncpg.connect(plain_url(admin_url))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(20):
+            try:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except asyncpg.InsufficientPrivilegeError:
+                # An autovacuum worker in the database counts as another role's backend
+                # unless the role may signal backends; the worker is gone in moments.
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await connection.close()
 
