@@ -138,7 +138,7 @@ async def test_a_full_broker_disk_loses_nothing_survey_accepted(
                 filled = time.monotonic()
                 accepted_while_full = await answering.spread(1, over_s=FULL_S)
                 # Kafka's metadata log writes twice a second: the failure shows at once.
-                await eventually(small_disk.log_dir_failed, timeout=60, interval=0.5)
+                await eventually(small_disk.log_dir_failed, timeout=180, interval=0.5)
                 halted = not small_disk.broker_running()
                 full_s = time.monotonic() - filled
                 await asyncio.to_thread(small_disk.free_and_restart)
