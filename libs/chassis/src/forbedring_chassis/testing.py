@@ -6,10 +6,11 @@ import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypedDict, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 import asyncpg
 import httpx
@@ -18,9 +19,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
 
 from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
+from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.settings import ServiceSettings
+from forbedring_chassis.topic_admin import apply_topics, delete_topics_with_prefix, load_topics
 from forbedring_contracts import envelope
 from forbedring_contracts.events.base import Event
 
@@ -259,6 +263,101 @@ async def in_process(
             transport=transport, base_url=base_url, headers=headers
         ) as client:
             yield client
+
+
+Scheduler = TypeVar("Scheduler")
+
+
+@dataclass
+class InProcessService(Generic[Settings, Scheduler]):
+    """A service's app run in this process (see `in_process_starter`); a service's tests
+    subclass it with their own helpers."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: Settings
+    clock: SettableClock
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The app's scheduler: a test calls its `tick()` when it runs in the background
+        only if the settings enable it."""
+        scheduler: Scheduler = self.app.state.scheduler
+        return scheduler
+
+
+Service = TypeVar("Service", bound=InProcessService[Any, Any])
+ServiceStarter = Callable[..., AbstractAsyncContextManager[Service]]
+
+
+def in_process_starter(
+    service: type[Service],
+    create_app: Callable[..., FastAPI],
+    settings_class: type[ServiceSettings],
+    *,
+    infrastructure: Infrastructure,
+    databases: Databases,
+    topic_prefix: str,
+    clock_at: datetime,
+    **defaults: Any,
+) -> ServiceStarter[Service]:
+    """What a service's fixture hands its tests: `async with start(**settings) as running`
+    runs `create_app` in this process (`in_process`) on `settings_for_tests` (the keyword
+    `database_url` reuses a database), trusting the test issuer, on a settable clock at
+    `clock_at` unless a `clock` is given. `defaults` are settings; a start's own win."""
+
+    @asynccontextmanager
+    async def start(
+        *, database_url: str | None = None, clock: SettableClock | None = None, **values: Any
+    ) -> AsyncIterator[Service]:
+        settings = await settings_for_tests(
+            settings_class,
+            infrastructure=infrastructure,
+            databases=databases,
+            topic_prefix=topic_prefix,
+            database_url=database_url,
+            **{**defaults, **values},
+        )
+        the_clock = clock or SettableClock(clock_at)
+        app = create_app(settings, clock=the_clock, verifier=verifier_for_tests())
+        async with in_process(app, f"http://{settings_class.service_name}") as client:
+            yield service(app, client, settings, the_clock)
+
+    return start
+
+
+@asynccontextmanager
+async def fresh_topics(servers: str, prefix: str) -> AsyncIterator[str]:
+    """Every topic of deploy/topics.yaml created under `prefix`, deleted on exit."""
+    await apply_topics(servers, load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix))
+    try:
+        yield prefix
+    finally:
+        await delete_topics_with_prefix(servers, prefix)
+
+
+@asynccontextmanager
+async def bench_settings(settings_class: type[Settings], **values: Any) -> AsyncIterator[Settings]:
+    """A service's settings for one benchmark run (on `locate_infrastructure()`): a fresh
+    database and fresh topics, both removed on exit, a consumer group of its own, the
+    scheduler off and only warnings logged; `values` win."""
+    infrastructure = locate_infrastructure()
+    run = unique_name(f"bench_{settings_class.service_name}")
+    defaults: dict[str, Any] = {
+        "consumer_group": run,
+        "scheduler_enabled": False,
+        "log_level": "WARNING",
+    }
+    async with fresh_topics(infrastructure.kafka_bootstrap_servers, f"{run}.") as prefix:
+        database_url = await create_database(infrastructure.database_url, run)
+        try:
+            yield settings_class(
+                database_url=database_url,
+                **infrastructure.connections(prefix),
+                **{**defaults, **values},
+            )
+        finally:
+            await drop_database(infrastructure.database_url, run)
 
 
 SendEvents = Callable[[Sequence[Event]], Awaitable[None]]

@@ -4,9 +4,6 @@ signed by a test issuer. A test waits for what it needs (its plans, an empty out
 never sleeps."""
 
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,23 +12,22 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from fastapi import FastAPI
 
 from forbedring_actionplan.app import create_app
 from forbedring_actionplan.scheduler import Scheduler
 from forbedring_actionplan.settings import ActionplanSettings
-from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
+    InProcessService,
+    SendEvents,
+    ServiceStarter,
     eventually,
-    in_process,
+    in_process_starter,
     issuer_for_tests,
     plain_url,
-    settings_for_tests,
-    verifier_for_tests,
 )
-from services.actionplan.tests.org import PEOPLE, RELEASED_AT
+from services.actionplan.tests.org import PEOPLE, RELEASED_AT, Org
 
 ISSUER = issuer_for_tests()
 ROLES = ("anonymous", *PEOPLE)
@@ -43,18 +39,7 @@ def token(role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {ISSUER.issue(PEOPLE[role])}"}
 
 
-@dataclass
-class Actionplan:
-    app: FastAPI
-    client: httpx.AsyncClient
-    settings: ActionplanSettings
-    clock: SettableClock
-
-    @property
-    def scheduler(self) -> Scheduler:
-        scheduler: Scheduler = self.app.state.scheduler
-        return scheduler
-
+class Actionplan(InProcessService[ActionplanSettings, Scheduler]):
     async def get(self, path: str, role: str) -> httpx.Response:
         return await self.client.get(path, headers=token(role))
 
@@ -76,6 +61,12 @@ class Actionplan:
 
         await eventually(opened, timeout=60)
 
+    async def opened_plan(self, produce: SendEvents, org: Org) -> dict[str, Any]:
+        """`org`'s events produced and its plans opened: S-PUB's plan, as its leader reads it."""
+        await produce(org.events())
+        await self.wait_for_plans(org.period_id)
+        return await self.plan(org.period_id, "S-PUB")
+
     async def outbox_empty(self) -> None:
         """Every staged event has been published (the relay deletes a row once sent)."""
 
@@ -90,31 +81,21 @@ class Actionplan:
 
 
 @pytest.fixture
-async def actionplan(
+def actionplan(
     infrastructure: Infrastructure, topic_prefix: str, databases: Databases
-) -> Callable[..., Any]:
+) -> ServiceStarter[Actionplan]:
     """`async with actionplan() as running`: the service in this process with a settable
     clock; the scheduler runs only when a test calls `tick()`."""
-
-    @asynccontextmanager
-    async def start(
-        *, database_url: str | None = None, clock: SettableClock | None = None, **extra: Any
-    ) -> AsyncIterator[Actionplan]:
-        settings = await settings_for_tests(
-            ActionplanSettings,
-            infrastructure=infrastructure,
-            databases=databases,
-            topic_prefix=topic_prefix,
-            database_url=database_url,
-            scheduler_enabled=False,
-            **extra,
-        )
-        the_clock = clock or SettableClock(RELEASED_AT + timedelta(hours=1))
-        app = create_app(settings, clock=the_clock, verifier=verifier_for_tests())
-        async with in_process(app, "http://ap") as client:
-            yield Actionplan(app, client, settings, the_clock)
-
-    return start
+    return in_process_starter(
+        Actionplan,
+        create_app,
+        ActionplanSettings,
+        infrastructure=infrastructure,
+        databases=databases,
+        topic_prefix=topic_prefix,
+        clock_at=RELEASED_AT + timedelta(hours=1),
+        scheduler_enabled=False,
+    )
 
 
 async def published(

@@ -16,9 +16,7 @@ async def test_escalate_accept_decline_and_the_refusals(
 ) -> None:
     org = an_org()
     async with actionplan() as app:
-        await produce(org.events())
-        await app.wait_for_plans(org.period_id)
-        plan = await app.plan(org.period_id, "S-PUB")
+        plan = await app.opened_plan(produce, org)
         parent = await app.plan(org.period_id, "K", role="leader_above")
         base = f"/api/v1/plans/{plan['plan_id']}"
         one = (

@@ -16,9 +16,7 @@ def share(rows: list[dict[str, Any]], indicator: str, level: str) -> tuple[int, 
 async def test_indicators_without_plan_and_roll_up(actionplan: Any, produce: Any) -> None:
     org = an_org()
     async with actionplan(target_with_plan_percent=50) as app:
-        await produce(org.events())
-        await app.wait_for_plans(org.period_id)
-        plan = await app.plan(org.period_id, "S-PUB")
+        plan = await app.opened_plan(produce, org)
         base = f"/api/v1/plans/{plan['plan_id']}"
         await app.send(
             "POST", f"{base}/dialogue", "leader", {"step": "staff", "held_on": "2027-03-01"}
@@ -83,9 +81,7 @@ async def test_unfinished_measures_are_offered_for_carry_over_into_next_period(
         update={"opens_at": last.opened.opens_at + timedelta(days=365)}
     )
     async with actionplan() as app:
-        await produce(last.events())
-        await app.wait_for_plans(last.period_id)
-        old = await app.plan(last.period_id, "S-PUB")
+        old = await app.opened_plan(produce, last)
         base = f"/api/v1/plans/{old['plan_id']}"
         open_one = (
             await app.send("POST", f"{base}/measures", "leader", measure(title="Unfinished"))
@@ -100,9 +96,7 @@ async def test_unfinished_measures_are_offered_for_carry_over_into_next_period(
             {"revision": done["revision"], "status": "done"},
         )
 
-        await produce(this.events())
-        await app.wait_for_plans(this.period_id)
-        new = await app.plan(this.period_id, "S-PUB")
+        new = await app.opened_plan(produce, this)
         assert [m["title"] for m in new["carry_over"]] == ["Unfinished"]
         carried = await app.send(
             "POST",

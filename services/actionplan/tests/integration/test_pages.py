@@ -184,9 +184,7 @@ async def test_each_page_for_the_allowed_roles_in_every_language_and_refused_for
 async def test_exports_list_the_units_without_a_plan(actionplan: Any, produce: Any) -> None:
     org = an_org()
     async with actionplan() as app:
-        await produce(org.events())
-        await app.wait_for_plans(org.period_id)
-        plan = await app.plan(org.period_id, "S-PUB")
+        plan = await app.opened_plan(produce, org)
         await app.send("POST", f"/api/v1/plans/{plan['plan_id']}/measures", "leader", measure())
         web = Web(app)
         page = await web.get(f"/periods/{org.period_id}/indicators", "hr_admin", "en")
@@ -216,9 +214,7 @@ async def test_form_posts_change_the_plan_and_bad_ones_show_the_message_and_chan
 ) -> None:
     org = an_org()
     async with actionplan() as app:
-        await produce(org.events())
-        await app.wait_for_plans(org.period_id)
-        plan = await app.plan(org.period_id, "S-PUB")
+        plan = await app.opened_plan(produce, org)
         plan_id = plan["plan_id"]
         web = Web(app)
         page = f"/plans/{plan_id}"
@@ -460,17 +456,13 @@ async def test_carry_over_and_a_declined_escalation_through_the_pages(
         update={"opens_at": last.opened.opens_at + timedelta(days=365)}
     )
     async with actionplan() as app:
-        await produce(last.events())
-        await app.wait_for_plans(last.period_id)
-        old = await app.plan(last.period_id, "S-PUB")
+        old = await app.opened_plan(produce, last)
         unfinished = (
             await app.send(
                 "POST", f"/api/v1/plans/{old['plan_id']}/measures", "leader", measure(title="Old")
             )
         ).json()
-        await produce(this.events())
-        await app.wait_for_plans(this.period_id)
-        new = await app.plan(this.period_id, "S-PUB")
+        new = await app.opened_plan(produce, this)
         web = Web(app)
         page = f"/plans/{new['plan_id']}"
         shown = await web.get(page, "leader", "nb")

@@ -85,9 +85,7 @@ async def test_a_leader_writes_and_completes_a_plan_and_each_version_is_kept(
 ) -> None:
     org = an_org()
     async with actionplan() as app:
-        await produce(org.events())
-        await app.wait_for_plans(org.period_id)
-        plan = await app.plan(org.period_id, "S-PUB")
+        plan = await app.opened_plan(produce, org)
         base = f"/api/v1/plans/{plan['plan_id']}"
         # Completing now is refused, with the checklist, and changes nothing.
         refused = await app.send(
@@ -164,9 +162,7 @@ async def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(
 ) -> None:
     org = an_org()
     async with actionplan() as app:
-        await produce(org.events())
-        await app.wait_for_plans(org.period_id)
-        plan = await app.plan(org.period_id, "S-PUB")
+        plan = await app.opened_plan(produce, org)
         base = f"/api/v1/plans/{plan['plan_id']}"
         created = (await app.send("POST", f"{base}/measures", "leader", measure())).json()
         before = await app.plan(org.period_id, "S-PUB")
@@ -245,9 +241,7 @@ async def test_two_leaders_editing_the_same_measure_the_second_gets_a_conflict(
 ) -> None:
     org = an_org()
     async with actionplan() as app:
-        await produce(org.events())
-        await app.wait_for_plans(org.period_id)
-        plan = await app.plan(org.period_id, "S-PUB")
+        plan = await app.opened_plan(produce, org)
         base = f"/api/v1/plans/{plan['plan_id']}"
         created = (await app.send("POST", f"{base}/measures", "leader", measure())).json()
         path = f"{base}/measures/{created['measure_id']}"

@@ -28,9 +28,7 @@ async def test_each_threshold_once_with_two_replicas_a_restart_and_a_moved_deadl
     start = date(2027, 3, 1)
     async with AsyncExitStack() as stack:
         a = await stack.enter_async_context(actionplan(clock=SettableClock(at(start))))
-        await produce(org.events())
-        await a.wait_for_plans(org.period_id)
-        plan = await a.plan(org.period_id, "S-PUB")
+        plan = await a.opened_plan(produce, org)
         created = await a.send(
             "POST",
             f"/api/v1/plans/{plan['plan_id']}/measures",

@@ -24,9 +24,7 @@ async def test_a_cached_plan_is_refused_to_those_who_may_not_read_it(
 ) -> None:
     org = an_org()
     async with actionplan() as app:
-        await produce(org.events())
-        await app.wait_for_plans(org.period_id)
-        plan = await app.plan(org.period_id, "S-PUB")
+        plan = await app.opened_plan(produce, org)
         web = Web(app)
         assert (await web.get(f"/plans/{plan['plan_id']}", "leader", "nb")).status_code == 200
         assert await _cached_keys(app, plan["plan_id"]), "the view is cached"
@@ -48,9 +46,7 @@ async def test_an_edit_an_escalation_and_a_directory_change_show_at_once(
 ) -> None:
     org = an_org()
     async with actionplan() as app:
-        await produce(org.events())
-        await app.wait_for_plans(org.period_id)
-        plan = await app.plan(org.period_id, "S-PUB")
+        plan = await app.opened_plan(produce, org)
         parent = await app.plan(org.period_id, "K", role="leader_above")
         assert (await app.plan(org.period_id, "S-PUB")) == plan, "served again from the cache"
         base = f"/api/v1/plans/{plan['plan_id']}"

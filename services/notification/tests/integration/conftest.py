@@ -3,26 +3,22 @@ private to each test, sending to a real SMTP server the test starts (aiosmtpd). 
 produced to the broker the way the other services send them (the contracts' envelope)."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
-from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
+    InProcessService,
     SendEvents,
-    in_process,
+    ServiceStarter,
+    in_process_starter,
     issuer_for_tests,
     uncommitted,
-    unique_name,
-    verifier_for_tests,
 )
 from forbedring_notification.app import create_app
 from forbedring_notification.consumers import CONSUMED_TOPICS
@@ -40,19 +36,7 @@ def token(person_id: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {ISSUER.issue(person_id)}"}
 
 
-@dataclass
-class Notification:
-    app: FastAPI
-    client: httpx.AsyncClient
-    settings: NotificationSettings
-    clock: SettableClock
-    infrastructure: Infrastructure
-
-    @property
-    def scheduler(self) -> Scheduler:
-        scheduler: Scheduler = self.app.state.scheduler
-        return scheduler
-
+class Notification(InProcessService[NotificationSettings, Scheduler]):
     @property
     def relay(self) -> MailRelay:
         relay: MailRelay = self.app.state.mail_relay
@@ -99,7 +83,7 @@ class Notification:
         """Every event on every topic it reads has been applied and its offset committed
         (the commit follows the database's): what it will write for them is written."""
         deadline = asyncio.get_running_loop().time() + timeout
-        servers = self.infrastructure.kafka_bootstrap_servers
+        servers = self.settings.kafka_bootstrap_servers
         prefix = self.settings.kafka_topic_prefix
         while True:
             left = [
@@ -133,42 +117,31 @@ def smtp() -> Any:
 
 
 @pytest.fixture
-async def notification(
+def notification(
     infrastructure: Infrastructure, private_topic_prefix: str, databases: Databases
-) -> Callable[..., Any]:
+) -> ServiceStarter[Notification]:
     """`async with notification(smtp_port=…) as running`: the service in this process,
     with a settable clock (at the period's opening unless given) and its scheduler run
     only by `tick()`. A fresh database and consumer group unless given."""
-
-    @asynccontextmanager
-    async def start(
-        *,
-        smtp_port: int,
-        database_url: str | None = None,
-        consumer_group: str | None = None,
-        clock: SettableClock | None = None,
-        **extra: Any,
-    ) -> AsyncIterator[Notification]:
-        settings = NotificationSettings(
-            database_url=database_url or await databases.create("notification"),
-            **infrastructure.connections(private_topic_prefix),
-            consumer_group=consumer_group or unique_name("notification"),
-            smtp_port=smtp_port,
-            scheduler_enabled=False,
-            relay_poll_interval_s=0.1,
-            send_rate_per_s=0,
-            retry_base_s=0.2,
-            retry_max_s=1.0,
-            public_base_url="https://forbedring.test",
-            hr_admins=[HR_ADMIN],
-            **extra,
-        )
-        the_clock = clock or SettableClock(OPENS_AT)
-        app = create_app(settings, clock=the_clock, verifier=verifier_for_tests())
-        async with in_process(app, "http://notif") as client:
-            yield Notification(app, client, settings, the_clock, infrastructure)
-
-    return start
+    return in_process_starter(
+        Notification,
+        create_app,
+        NotificationSettings,
+        infrastructure=infrastructure,
+        databases=databases,
+        topic_prefix=private_topic_prefix,
+        clock_at=OPENS_AT,
+        scheduler_enabled=False,
+        relay_poll_interval_s=0.1,
+        send_rate_per_s=0,
+        retry_base_s=0.2,
+        retry_max_s=1.0,
+        public_base_url="https://forbedring.test",
+        hr_admins=[HR_ADMIN],
+        # Its own slow poll: it publishes nothing, and a quick one only takes transactions
+        # from the mail relay.
+        outbox_poll_interval_s=NotificationSettings.model_fields["outbox_poll_interval_s"].default,
+    )
 
 
 @pytest.fixture

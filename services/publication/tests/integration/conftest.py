@@ -3,8 +3,7 @@ private topics; events are produced to the broker the way the other services sen
 (the contracts' envelope), and tokens are signed by a test issuer."""
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,19 +11,17 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from fastapi import FastAPI
 
 from forbedring_chassis.auth import DevelopmentIssuer
-from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
+    InProcessService,
+    ServiceStarter,
     eventually,
-    in_process,
+    in_process_starter,
     issuer_for_tests,
-    settings_for_tests,
     unique_name,
-    verifier_for_tests,
 )
 from forbedring_contracts import examples, topics
 from forbedring_contracts.events import (
@@ -251,22 +248,11 @@ def mine(released: Sequence[Released], period_id: str) -> list[Released]:
     return [r for r in released if r.period_id == period_id]
 
 
-@dataclass
-class Publication:
-    app: FastAPI
-    client: httpx.AsyncClient
-    settings: PublicationSettings
-    clock: SettableClock
-
+class Publication(InProcessService[PublicationSettings, Scheduler]):
     @property
     def cache(self) -> ReportCache:
         cache: ReportCache = self.app.state.report_cache
         return cache
-
-    @property
-    def scheduler(self) -> Scheduler:
-        scheduler: Scheduler = self.app.state.scheduler
-        return scheduler
 
     async def get(self, path: str, role: str) -> httpx.Response:
         return await self.client.get(path, headers=token(role))
@@ -290,32 +276,22 @@ class Publication:
 
 
 @pytest.fixture
-async def publication(
+def publication(
     infrastructure: Infrastructure, topic_prefix: str, databases: Databases
-) -> Callable[..., Any]:
+) -> ServiceStarter[Publication]:
     """`async with publication() as running`: the service in this process with a
     settable clock; the scheduler runs only when a test calls `tick()`, unless enabled."""
-
-    @asynccontextmanager
-    async def start(
-        *, database_url: str | None = None, scheduler_enabled: bool = False, **extra: Any
-    ) -> AsyncIterator[Publication]:
-        settings = await settings_for_tests(
-            PublicationSettings,
-            infrastructure=infrastructure,
-            databases=databases,
-            topic_prefix=topic_prefix,
-            database_url=database_url,
-            scheduler_enabled=scheduler_enabled,
-            scheduler_interval_s=0.05,
-            **extra,
-        )
-        clock = SettableClock(FINALIZED_AT - timedelta(hours=1))
-        app = create_app(settings, clock=clock, verifier=verifier_for_tests())
-        async with in_process(app, "http://pub") as client:
-            yield Publication(app, client, settings, clock)
-
-    return start
+    return in_process_starter(
+        Publication,
+        create_app,
+        PublicationSettings,
+        infrastructure=infrastructure,
+        databases=databases,
+        topic_prefix=topic_prefix,
+        clock_at=FINALIZED_AT - timedelta(hours=1),
+        scheduler_enabled=False,
+        scheduler_interval_s=0.05,
+    )
 
 
 async def released_events(
