@@ -8,6 +8,7 @@ the broker started again, the same relay delivers the backlog and aggregation, n
 restarted, counts exactly what survey accepted, per unit."""
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import time
@@ -17,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from structlog.testing import capture_logs
 
 from forbedring_chassis.settings import ServiceSettings
 from forbedring_chassis.testing import REPO_ROOT, Databases, Infrastructure, eventually
-from forbedring_chassis.topic_admin import apply_topics, load_topics
+from forbedring_chassis.topic_admin import TopicSpec, apply_topics, load_topics
 from forbedring_survey.testing import small_organisation
 from tests.conftest import running_stack
 from tests.faults.conftest import SHARED_STATE, PrivateSet
@@ -35,6 +38,7 @@ DISK_MB = 64
 # its whole data directory on the tmpfs, so the private set's broker keeps its own disk.
 DISK_STATE = SHARED_STATE / "faults-disk"
 DISK_PORTS = {"FORBEDRING_KAFKA_PORT": "59292", "FORBEDRING_KAFKA_CONTROLLER_PORT": "59293"}
+SCRATCH = "disk-full-scratch"  # the test's own topic, for the record that needs new pages
 FAILED_DIR = "Stopping serving logs in dir"  # the broker's log line for a failed log dir
 pytestmark = pytest.mark.timeout(600)  # two broker starts under a load average of 20
 
@@ -76,6 +80,27 @@ class SmallDisk:
             return False
         return True
 
+    async def write_past_the_slack(self) -> None:
+        """Send one record larger than the slack a full tmpfs leaves: the broker appends into
+        pages its segment files already hold, so small records (the survey's events, the
+        metadata log's heartbeats) can go on fitting for a while; this one cannot."""
+        if await self.log_dir_failed():
+            return  # the survey's own events took the last pages
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.broker.infrastructure.kafka_bootstrap_servers,
+            request_timeout_ms=5_000,
+        )
+        try:
+            async with asyncio.timeout(15):
+                await producer.start()
+                await producer.send_and_wait(f"{self.topic_prefix}{SCRATCH}", b"\0" * (512 << 10))
+        except (KafkaError, TimeoutError):
+            pass  # refused, unanswered or already gone: the broker met the full disk
+        finally:
+            with contextlib.suppress(KafkaError, TimeoutError):
+                async with asyncio.timeout(10):
+                    await producer.stop()
+
     async def log_dir_failed(self) -> bool:
         return FAILED_DIR in self._log.read_text(errors="replace")
 
@@ -111,6 +136,7 @@ async def small_disk(private_set: PrivateSet) -> AsyncIterator[SmallDisk]:
         await asyncio.to_thread(broker.start, "kafka")
         prefix = f"faults-{uuid.uuid4().hex[:8]}."
         specs = load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix)
+        specs.append(TopicSpec(f"{prefix}{SCRATCH}", "disk-full nudge", 1, 1, {}))
         await apply_topics(broker.infrastructure.kafka_bootstrap_servers, specs)
         yield SmallDisk(broker, data, prefix)
     finally:
@@ -137,9 +163,10 @@ async def test_a_full_broker_disk_loses_nothing_survey_accepted(
                 await asyncio.to_thread(small_disk.fill)
                 filled = time.monotonic()
                 accepted_while_full = await answering.spread(1, over_s=FULL_S)
-                # Kafka's metadata log writes twice a second, so the failure usually shows at
-                # once; CI's run took over 60 s (cause not found), hence the wider wait.
-                await eventually(small_disk.log_dir_failed, timeout=180, interval=0.5)
+                # Small appends may still fit in pages the files hold (CI once waited over
+                # 60 s for one that did not); a large record must take new ones.
+                await small_disk.write_past_the_slack()
+                await eventually(small_disk.log_dir_failed, timeout=60, interval=0.5)
                 halted = not small_disk.broker_running()
                 full_s = time.monotonic() - filled
                 await asyncio.to_thread(small_disk.free_and_restart)
