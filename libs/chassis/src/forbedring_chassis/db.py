@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Column, LargeBinary, String, delete
+from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, String, delete
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -57,9 +57,36 @@ async def lock_or_create(
     return (await session.exec(query)).one()
 
 
+def moment_column(*, nullable: bool = True) -> Any:
+    """A timezone-aware timestamp column (every moment is stored with its offset)."""
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+# The read models consuming services keep of the same events, declared once. Each service
+# subclasses them as a table under its own name (table names carry the service's name).
+
+
+class DirectoryUnitColumns(SQLModel):
+    """A unit of a period's directory, as directory-updated told it."""
+
+    period_id: str = Field(primary_key=True)
+    unit_id: str = Field(primary_key=True)
+    parent_id: str | None = None
+    name: str
+    level: str
+
+
+class UnitResultColumns(SQLModel):
+    """A unit-results event's value as the contract encodes it (see keep_unit_results)."""
+
+    period_id: str = Field(primary_key=True)
+    unit_id: str = Field(primary_key=True)
+    value: bytes = Field(sa_type=LargeBinary, nullable=False)
+
+
 async def keep_unit_results(
     session: AsyncSession,
-    model: type[SQLModel],
+    model: type[UnitResultColumns],
     *,
     event: PublishedUnitResults | SuppressedUnitResults,
     settled: bool,

@@ -18,7 +18,7 @@ from forbedring_chassis.auth import Principal
 from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.errors import PageAnswer
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
-from forbedring_chassis.web import Viewer, render, sign_in_page, signed_in_viewer
+from forbedring_chassis.web import Viewer, page_principal, render
 from forbedring_chassis.web.pages import public_root
 
 
@@ -37,9 +37,7 @@ async def _hr_admin(request: Request, session: SessionDep) -> Principal:
             )
         return Viewer.holding(r for _, r in roles)
 
-    principal = await signed_in_viewer(request, viewer)
-    if principal is None:
-        raise PageAnswer(sign_in_page(request, why="plan.signin.text"))
+    principal = await page_principal(request, why="plan.signin.text", viewer=viewer)
     if not rules.is_hr_admin(roles):
         raise PageAnswer(render(request, "refused.html", {"key": "refused"}, status_code=403))
     return principal

@@ -7,7 +7,7 @@ from forbedring_actionplan.scheduler import Scheduler
 from forbedring_actionplan.settings import ActionplanSettings
 from forbedring_actionplan.suggestions import Suggestions
 from forbedring_chassis.auth import TokenVerifier
-from forbedring_chassis.clock import Clock, SystemClock
+from forbedring_chassis.clock import Clock
 from forbedring_chassis.runtime import Runtime, create_service_app
 from forbedring_chassis.web import Pages
 
@@ -18,10 +18,9 @@ def create_app(
     clock: Clock | None = None,
     verifier: TokenVerifier | None = None,
 ) -> FastAPI:
-    """The actionplan service. `clock` and `verifier` are for tests (defaults: the system
-    clock; the configured OIDC issuer, plus the development issuer when enabled)."""
+    """The actionplan service; `clock` and `verifier` replace create_service_app's
+    defaults in tests. Its scheduler and consumers read the runtime's clock."""
     settings = settings or ActionplanSettings()
-    the_clock: Clock = clock or SystemClock()
 
     async def run_scheduler(runtime: Runtime) -> None:
         await scheduler_of(runtime).run()
@@ -42,7 +41,7 @@ def create_app(
         routers=[router, pages.router, admin_pages.router],
         consumes=consumers(lambda: runtime.clock),
         background=[run_scheduler] if settings.scheduler_enabled else [],
-        clock=the_clock,
+        clock=clock,
     )
     runtime: Runtime = app.state.runtime
     app.state.scheduler = scheduler_of(runtime)

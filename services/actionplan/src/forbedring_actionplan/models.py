@@ -8,13 +8,11 @@ areas (ids), never a number (`docs/suppression.md`)."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-
-def _at(**kwargs: Any) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), **kwargs))
+from forbedring_chassis.db import DirectoryUnitColumns, UnitResultColumns, moment_column
 
 
 class Period(SQLModel, table=True):
@@ -24,24 +22,18 @@ class Period(SQLModel, table=True):
     organisation_id: str | None = None
     name: str | None = None
     plan_deadline: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    opens_at: datetime | None = _at(nullable=True)
+    opens_at: datetime | None = moment_column(nullable=True)
     questionnaire: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSONB, nullable=True)
     )
     unit_count: int | None = None
-    stage_1_released_at: datetime | None = _at(nullable=True)
-    stage_2_released_at: datetime | None = _at(nullable=True)
+    stage_1_released_at: datetime | None = moment_column(nullable=True)
+    stage_2_released_at: datetime | None = moment_column(nullable=True)
     plans_opened: bool = False
 
 
-class DirectoryUnit(SQLModel, table=True):
+class DirectoryUnit(DirectoryUnitColumns, table=True):
     __tablename__ = "actionplan_units"
-
-    period_id: str = Field(primary_key=True)
-    unit_id: str = Field(primary_key=True)
-    parent_id: str | None = None
-    name: str
-    level: str
 
 
 class Person(SQLModel, table=True):
@@ -57,15 +49,11 @@ class Person(SQLModel, table=True):
     name: str
 
 
-class UnitResultRow(SQLModel, table=True):
+class UnitResultRow(UnitResultColumns, table=True):
     """A unit-results event as received, read only to find the focus areas when plans
     open (item ids; no figure of it is ever copied into a plan)."""
 
     __tablename__ = "actionplan_unit_results"
-
-    period_id: str = Field(primary_key=True)
-    unit_id: str = Field(primary_key=True)
-    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Plan(SQLModel, table=True):
@@ -81,8 +69,8 @@ class Plan(SQLModel, table=True):
     changed_since_version: bool = False
     focus_source: str = "none"
     focus_source_unit_id: str | None = None
-    opened_at: datetime = _at(nullable=False)
-    updated_at: datetime = _at(nullable=False)
+    opened_at: datetime = moment_column(nullable=False)
+    updated_at: datetime = moment_column(nullable=False)
 
 
 class FocusArea(SQLModel, table=True):
@@ -105,7 +93,7 @@ class DialogueEntry(SQLModel, table=True):
     held_on: date = Field(sa_column=Column(Date, nullable=False))
     note: str = ""
     recorded_by: str
-    recorded_at: datetime = _at(nullable=False)
+    recorded_at: datetime = moment_column(nullable=False)
 
 
 class Measure(SQLModel, table=True):
@@ -134,7 +122,7 @@ class Measure(SQLModel, table=True):
     carried_from_measure_id: str | None = None
     escalated_to_measure_id: str | None = None
     revision: int = 1
-    created_at: datetime = _at(nullable=False)
+    created_at: datetime = moment_column(nullable=False)
 
 
 class Escalation(SQLModel, table=True):
@@ -147,9 +135,9 @@ class Escalation(SQLModel, table=True):
     reason: str
     status: str = "pending"  # pending | accepted | declined
     escalated_by: str
-    escalated_at: datetime = _at(nullable=False)
+    escalated_at: datetime = moment_column(nullable=False)
     decided_by: str | None = None
-    decided_at: datetime | None = _at(nullable=True)
+    decided_at: datetime | None = moment_column(nullable=True)
     decline_reason: str | None = None
     to_measure_id: str | None = None
 
@@ -161,7 +149,7 @@ class Comment(SQLModel, table=True):
     plan_id: str = Field(index=True)
     person_id: str
     text: str
-    at: datetime = _at(nullable=False)
+    at: datetime = moment_column(nullable=False)
 
 
 class HistoryEntry(SQLModel, table=True):
@@ -169,7 +157,7 @@ class HistoryEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     plan_id: str = Field(index=True)
-    at: datetime = _at(nullable=False)
+    at: datetime = moment_column(nullable=False)
     person_id: str
     action: str
     summary: str | None = None
@@ -187,7 +175,7 @@ class PlanVersion(SQLModel, table=True):
     plan_id: str = Field(primary_key=True)
     version: int = Field(primary_key=True)
     completed_by: str
-    completed_at: datetime = _at(nullable=False)
+    completed_at: datetime = moment_column(nullable=False)
     snapshot: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
 
 
@@ -204,4 +192,4 @@ class Reminder(SQLModel, table=True):
     threshold: int = Field(primary_key=True)
     subject: str
     sent: bool
-    at: datetime = _at(nullable=False)
+    at: datetime = moment_column(nullable=False)

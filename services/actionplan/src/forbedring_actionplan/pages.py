@@ -62,11 +62,10 @@ from forbedring_chassis.spreadsheet import safe_cell
 from forbedring_chassis.web import (
     Language,
     Viewer,
+    page_principal,
     public_root,
     render,
     request_language,
-    sign_in_page,
-    signed_in_viewer,
 )
 
 # Every form post carries the chassis's CSRF token; GETs pass the check untouched.
@@ -93,12 +92,10 @@ FIELD_PROBLEMS: Final[Mapping[str, str]] = {
 # --- who is asking, and the page they get ----------------------------------------------
 
 
-async def _viewer(
-    request: Request, session: AsyncSession, period_id: str | None
-) -> Principal | None:
+async def _viewer(request: Request, session: AsyncSession, period_id: str | None) -> Principal:
     """The signed-in person, with the header's name and sections from this service's
-    directory copy of `period_id` (default: the newest period with plans); None when not
-    signed in."""
+    directory copy of `period_id` (default: the newest period with plans); anyone else
+    gets the sign-in page."""
 
     async def viewer(principal: Principal) -> Viewer:
         period = period_id
@@ -111,7 +108,7 @@ async def _viewer(
         names = await repository.names_of(session, period_id=period, person_ids=[principal.subject])
         return Viewer.holding((r for _, r in roles), name=names.get(principal.subject))
 
-    return await signed_in_viewer(request, viewer)
+    return await page_principal(request, why=SIGN_IN_WHY, viewer=viewer)
 
 
 async def _period_of_plan(session: AsyncSession, plan_id: str) -> str | None:
@@ -128,8 +125,6 @@ async def _signed_in_page(
     """Every page: not signed in, the sign-in page (401); then the page, or the page
     saying it is refused (403) or not found (404) when its use case says so."""
     principal = await _viewer(request, session, period_id)
-    if principal is None:
-        return sign_in_page(request, why=SIGN_IN_WHY)
     try:
         return await page(principal)
     except Forbidden:

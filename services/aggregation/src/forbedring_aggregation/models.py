@@ -3,9 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, LargeBinary
+from sqlalchemy import Column, DateTime, Integer
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
+
+from forbedring_chassis.db import UnitResultColumns
 
 
 class UnitCount(SQLModel, table=True):
@@ -77,15 +79,12 @@ class Snapshot(SQLModel, table=True):
     suppression_method: str = Field(description="the rule that finalised it (a rebuild uses it)")
 
 
-class SnapshotUnit(SQLModel, table=True):
+class SnapshotUnit(UnitResultColumns, table=True):
     """One unit's results in a snapshot: the unit-results message value as published."""
 
     __tablename__ = "snapshot_units"
 
-    period_id: str = Field(primary_key=True)
-    unit_id: str = Field(primary_key=True)
     published: bool
-    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class HrAdmin(SQLModel, table=True):

@@ -8,7 +8,7 @@ from forbedring_aggregation import live_state
 from forbedring_aggregation.access import is_hr_admin
 from forbedring_aggregation.schemas import preview_of
 from forbedring_chassis.runtime import SessionDep
-from forbedring_chassis.web import render, sign_in_page, signed_in
+from forbedring_chassis.web import page_principal, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,9 +21,7 @@ router = APIRouter(include_in_schema=False)
 async def suppression_preview_page(
     period_id: str, request: Request, session: SessionDep
 ) -> HTMLResponse:
-    principal = await signed_in(request)
-    if principal is None:
-        return sign_in_page(request, why="preview.signin.text")
+    principal = await page_principal(request, why="preview.signin.text")
     if not await is_hr_admin(session, period_id=period_id, person_id=principal.subject):
         return render(request, "refused.html", {"period_id": period_id}, status_code=403)
     state = await live_state.period_state(session, period_id=period_id)

@@ -7,13 +7,11 @@ when several services run in one process (the cross-service tests)."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime
+from sqlalchemy import BigInteger, Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-
-def _at(*, nullable: bool = True) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+from forbedring_chassis.db import DirectoryUnitColumns, moment_column
 
 
 class Period(SQLModel, table=True):
@@ -24,11 +22,11 @@ class Period(SQLModel, table=True):
 
     period_id: str = Field(primary_key=True)
     name: str | None = None
-    opens_at: datetime | None = _at()
-    closes_at: datetime | None = _at()
+    opens_at: datetime | None = moment_column()
+    closes_at: datetime | None = moment_column()
     k: int | None = None
     plan_deadline: date | None = None
-    closed_at: datetime | None = _at()
+    closed_at: datetime | None = moment_column()
     has_directory: bool = False
     released: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
@@ -38,17 +36,12 @@ class Period(SQLModel, table=True):
     audience."""
 
 
-class Unit(SQLModel, table=True):
+class Unit(DirectoryUnitColumns, table=True):
     """A unit of the period's tree with its direct participation (its own invitations and
     responses, not its sub-units')."""
 
     __tablename__ = "notification_units"
 
-    period_id: str = Field(primary_key=True)
-    unit_id: str = Field(primary_key=True)
-    parent_id: str | None = None
-    name: str
-    level: str
     eligible: int = 0
     respondents: int = 0
 
@@ -108,12 +101,12 @@ class Delivery(SQLModel, table=True):
     context: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     status: str = "pending"
     attempts: int = 0
-    next_attempt_at: datetime = _at(nullable=False)
-    claimed_until: datetime | None = _at()
+    next_attempt_at: datetime = moment_column(nullable=False)
+    claimed_until: datetime | None = moment_column()
     last_error: str | None = None
     subject: str | None = None
-    created_at: datetime = _at(nullable=False)
-    sent_at: datetime | None = _at()
+    created_at: datetime = moment_column(nullable=False)
+    sent_at: datetime | None = moment_column()
 
 
 class Subscription(SQLModel, table=True):
@@ -125,4 +118,4 @@ class Subscription(SQLModel, table=True):
     person_id: str = Field(primary_key=True)
     token: str = Field(unique=True)
     digests: bool = True
-    changed_at: datetime | None = _at()
+    changed_at: datetime | None = moment_column()

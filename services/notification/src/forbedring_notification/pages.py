@@ -13,10 +13,9 @@ from forbedring_chassis.runtime import ClockDep, SessionDep
 from forbedring_chassis.web import (
     LANGUAGE_NAMES,
     LANGUAGES,
+    page_principal,
     render,
     request_language,
-    sign_in_page,
-    signed_in,
     url_path,
 )
 from forbedring_chassis.web.i18n import is_language
@@ -63,9 +62,7 @@ async def admin_log(
     status: str | None = None,
     page: int = 1,
 ) -> HTMLResponse:
-    principal = await signed_in(request)
-    if principal is None:
-        return sign_in_page(request, why="admin.signin.text")
+    principal = await page_principal(request, why="admin.signin.text")
     filters = _filters(
         period_id, kind if kind in set(Kind) else None, status if status in STATUSES else None
     )
@@ -110,9 +107,7 @@ async def admin_resend(
     clock: ClockDep,
     back: Annotated[str, Form()] = "",
 ) -> Response:
-    principal = await signed_in(request)
-    if principal is None:
-        return sign_in_page(request, why="admin.signin.text")
+    principal = await page_principal(request, why="admin.signin.text")
     try:
         await admin.resend(
             session,
@@ -144,9 +139,7 @@ async def _previewed(
     request: Request, session: SessionDep, settings: SettingsDep, *, kind: str
 ) -> Kind | HTMLResponse:
     """The kind to preview, or the page to answer instead (sign in, refused)."""
-    principal = await signed_in(request)
-    if principal is None:
-        return sign_in_page(request, why="admin.signin.text")
+    principal = await page_principal(request, why="admin.signin.text")
     try:
         await admin.require_hr_admin(
             session, person_id=principal.subject, bootstrap=settings.hr_admins

@@ -20,9 +20,8 @@ from forbedring_chassis.web import (
     Viewer,
     from_local_field,
     local_time,
+    page_principal,
     render,
-    sign_in_page,
-    signed_in_viewer,
 )
 from forbedring_chassis.web.pages import public_root
 from forbedring_publication import console, release, repository
@@ -39,9 +38,7 @@ async def _hr_admin(request: Request, session: SessionDep) -> Principal:
         roles.update(await repository.person_roles(session, person_id=principal.subject))
         return Viewer.holding(roles)
 
-    principal = await signed_in_viewer(request, viewer)
-    if principal is None:
-        raise PageAnswer(sign_in_page(request, why="publication.admin.signin"))
+    principal = await page_principal(request, why="publication.admin.signin", viewer=viewer)
     if not is_admin(frozenset(roles)):
         raise PageAnswer(render(request, "admin_refused.html", status_code=403))
     return principal

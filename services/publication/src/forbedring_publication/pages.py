@@ -20,10 +20,9 @@ from forbedring_chassis.spreadsheet import safe_cell
 from forbedring_chassis.web import (
     Viewer,
     local_time,
+    page_principal,
     render,
     request_language,
-    sign_in_page,
-    signed_in_viewer,
 )
 from forbedring_publication import charts, reports, repository
 from forbedring_publication.cache import ReportCache
@@ -40,15 +39,15 @@ def _when(value: str | None, language: str) -> str | None:
     return None if value is None else local_time(datetime.fromisoformat(value), language)
 
 
-async def _viewer(request: Request, session: Any) -> Principal | None:
+async def _viewer(request: Request, session: Any) -> Principal:
     """The signed-in person, with the header's sections from this service's directory
     copy. The copy holds no names or languages: the header shows no name here and the
-    language falls back to the browser's."""
+    language falls back to the browser's. Anyone not signed in gets the sign-in page."""
 
     async def viewer(principal: Principal) -> Viewer:
         return Viewer.holding(await repository.person_roles(session, person_id=principal.subject))
 
-    return await signed_in_viewer(request, viewer)
+    return await page_principal(request, why="report.signin.text", viewer=viewer)
 
 
 def _refused(request: Request, error: PublicationError) -> HTMLResponse:
@@ -68,8 +67,7 @@ def _refused(request: Request, error: PublicationError) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse, name="report-home")
 async def home(request: Request, session: SessionDep) -> HTMLResponse:
     """The surveys whose results this service holds; each page checks access itself."""
-    if await _viewer(request, session) is None:
-        return sign_in_page(request, why="report.signin.text")
+    await _viewer(request, session)
     periods = await repository.list_periods(session)
     return render(request, "home.html", {"periods": periods})
 
@@ -77,8 +75,6 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
 @router.get("/periods/{period_id}", response_class=HTMLResponse, name="report-index")
 async def index(period_id: str, request: Request, session: SessionDep) -> HTMLResponse:
     principal = await _viewer(request, session)
-    if principal is None:
-        return sign_in_page(request, why="report.signin.text")
     try:
         data = await reports.unit_list(session, period_id=period_id, person_id=principal.subject)
     except PublicationError as error:
@@ -91,8 +87,6 @@ async def indicator_page(
     period_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> HTMLResponse:
     principal = await _viewer(request, session)
-    if principal is None:
-        return sign_in_page(request, why="report.signin.text")
     settings = runtime.settings
     assert isinstance(settings, PublicationSettings)
     try:
@@ -112,8 +106,6 @@ async def _report(
 ) -> dict[str, Any] | Response:
     async with unit_of_work(runtime.sessions) as session:
         principal = await _viewer(request, session)
-    if principal is None:
-        return sign_in_page(request, why="report.signin.text")
     cache: ReportCache = request.app.state.report_cache
     try:
         body = await reports.unit_report(
@@ -304,8 +296,6 @@ def unit_list_rows(data: UnitList) -> list[list[Any]]:
 
 async def _unit_list(request: Request, session: Any, period_id: str) -> UnitList | Response:
     principal = await _viewer(request, session)
-    if principal is None:
-        return sign_in_page(request, why="report.signin.text")
     try:
         return await reports.unit_list(session, period_id=period_id, person_id=principal.subject)
     except PublicationError as error:

@@ -26,7 +26,7 @@ from forbedring_chassis.auth import Principal
 from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.errors import PageAnswer
 from forbedring_chassis.runtime import ClockDep, RuntimeDep, SessionDep
-from forbedring_chassis.web import from_local_field, local_time, render, sign_in_page
+from forbedring_chassis.web import from_local_field, local_time, render
 from forbedring_chassis.web.pages import public_root
 from forbedring_survey import console, periods
 from forbedring_survey.api import research_export_response
@@ -42,9 +42,7 @@ MAX_UPLOAD_FILES: Final = 8
 async def _hr_admin(request: Request, session: SessionDep, runtime: RuntimeDep) -> Principal:
     """The signed-in HR admin; anyone else gets the sign-in page or a refusal instead of
     the route (every route of the console: the router depends on it)."""
-    principal = await _viewer(request, session)
-    if principal is None:
-        raise PageAnswer(sign_in_page(request, why="survey.admin.signin"))
+    principal = await _viewer(request, session, why="survey.admin.signin")
     settings = runtime.settings
     assert isinstance(settings, SurveySettings)
     try:

@@ -19,11 +19,10 @@ from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
 from forbedring_chassis.web import (
     Viewer,
+    page_principal,
     render,
     request_language,
-    sign_in_page,
     signed_in,
-    signed_in_viewer,
 )
 from forbedring_chassis.web.pages import public_root
 from forbedring_survey import answering, participation, periods
@@ -45,9 +44,9 @@ async def _invitation(session: Any, principal: Principal, number: int) -> Invita
     return invitations[number - 1]
 
 
-async def _viewer(request: Request, session: Any) -> Principal | None:
+async def _viewer(request: Request, session: Any, *, why: str = "survey.signin.text") -> Principal:
     """The signed-in person, with the header's name, language and sections from this
-    service's directory copy; None when not signed in."""
+    service's directory copy; anyone else gets the sign-in page saying `why`."""
     settings = request.app.state.runtime.settings
     assert isinstance(settings, SurveySettings)
 
@@ -60,7 +59,7 @@ async def _viewer(request: Request, session: Any) -> Principal | None:
             roles.add("hr_admin")
         return Viewer.holding(roles, name=found.name, language=found.language)
 
-    return await signed_in_viewer(request, viewer)
+    return await page_principal(request, why=why, viewer=viewer)
 
 
 def _form_values(form: Any, questionnaire: Questionnaire) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -116,8 +115,6 @@ def _problem_text(code: ProblemCode, language: Any) -> str:
 @router.get("/", response_class=HTMLResponse, name="survey-home")
 async def home(request: Request, session: SessionDep) -> HTMLResponse:
     principal = await _viewer(request, session)
-    if principal is None:
-        return sign_in_page(request, why="survey.signin.text")
     invitations = await answering.open_invitations(session, employee_id=principal.subject)
     return render(request, "home.html", {"invitations": invitations})
 
@@ -125,8 +122,6 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
 @router.get("/answer/{number}", response_class=HTMLResponse, name="survey-form")
 async def form(number: int, request: Request, session: SessionDep) -> HTMLResponse:
     principal = await _viewer(request, session)
-    if principal is None:
-        return sign_in_page(request, why="survey.signin.text")
     invitation = await _invitation(session, principal, number)
     if invitation.answered:
         return render(request, "answered.html", {"invitation": invitation}, status_code=409)
@@ -140,8 +135,6 @@ async def form(number: int, request: Request, session: SessionDep) -> HTMLRespon
 )
 async def submit(number: int, request: Request, session: SessionDep) -> Response:
     principal = await _viewer(request, session)
-    if principal is None:
-        return sign_in_page(request, why="survey.signin.text")
     posted = await request.form()
     invitation = await _invitation(session, principal, number)
     if invitation.answered:
@@ -175,8 +168,7 @@ async def submit(number: int, request: Request, session: SessionDep) -> Response
 
 @router.get("/thanks", response_class=HTMLResponse, name="survey-thanks")
 async def thanks(request: Request, session: SessionDep) -> HTMLResponse:
-    if await _viewer(request, session) is None:
-        return sign_in_page(request, why="survey.signin.text")
+    await _viewer(request, session)
     return render(request, "thanks.html")
 
 
@@ -184,8 +176,7 @@ async def thanks(request: Request, session: SessionDep) -> HTMLResponse:
 async def participation_page(
     request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> HTMLResponse:
-    if await _viewer(request, session) is None:
-        return sign_in_page(request, why="survey.signin.text")
+    await _viewer(request, session)
     settings = runtime.settings
     assert isinstance(settings, SurveySettings)
     try:

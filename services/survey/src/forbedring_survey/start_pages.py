@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from forbedring_chassis.runtime import RuntimeDep, SessionDep
-from forbedring_chassis.web import render, sign_in_page
+from forbedring_chassis.web import render
 from forbedring_survey import answering, participation, periods
 from forbedring_survey.errors import NotFound
 from forbedring_survey.pages import _viewer
@@ -23,9 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/start", response_class=HTMLResponse, name="survey-start")
 async def start(request: Request, session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:
-    principal = await _viewer(request, session)
-    if principal is None:
-        return sign_in_page(request, why="survey.start.signin")
+    principal = await _viewer(request, session, why="survey.start.signin")
     settings = runtime.settings
     assert isinstance(settings, SurveySettings)
     invitations = await answering.open_invitations(session, employee_id=principal.subject)

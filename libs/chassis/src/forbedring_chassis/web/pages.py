@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from forbedring_chassis.auth import Principal, current_principal
 from forbedring_chassis.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie, with_tokens
+from forbedring_chassis.errors import PageAnswer
 from forbedring_chassis.web.i18n import (
     LANGUAGE_COOKIE,
     LANGUAGE_NAMES,
@@ -385,14 +386,19 @@ async def signed_in(request: Request) -> Principal | None:
         return None
 
 
-async def signed_in_viewer(
-    request: Request, viewer: Callable[[Principal], Awaitable[Viewer]]
-) -> Principal | None:
-    """The signed-in person, with the header set to `viewer(principal)`: what this
-    service's directory copy says of them, never the token's roles. None when not signed
-    in: the page then answers with `sign_in_page`."""
+async def page_principal(
+    request: Request,
+    *,
+    why: str,
+    viewer: Callable[[Principal], Awaitable[Viewer]] | None = None,
+) -> Principal:
+    """The signed-in person a page is for; anyone else gets `sign_in_page` saying `why`
+    instead of the route. With `viewer`, the header shows `viewer(principal)`: what this
+    service's directory copy says of them, never the token's roles."""
     principal = await signed_in(request)
-    if principal is not None:
+    if principal is None:
+        raise PageAnswer(sign_in_page(request, why=why))
+    if viewer is not None:
         set_viewer(request, await viewer(principal))
     return principal
 
