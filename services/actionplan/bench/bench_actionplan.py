@@ -35,7 +35,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import statistics
 import sys
 import time
@@ -53,14 +52,18 @@ from forbedring_actionplan import ingest
 from forbedring_actionplan.app import create_app
 from forbedring_actionplan.scheduler import Scheduler
 from forbedring_actionplan.settings import ActionplanSettings
-from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
 from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.db import unit_of_work
-from forbedring_chassis.testing import REPO_ROOT, create_database, drop_database, plain_url
-from forbedring_chassis.topic_admin import apply_topics, delete_topics_with_prefix, load_topics
+from forbedring_chassis.testing import (
+    REPO_ROOT,
+    bench_settings,
+    free_port,
+    plain_url,
+    signed_in_as,
+    verifier_for_tests,
+)
 from forbedring_contracts.events import Factor, Item, PeriodOpened, Questionnaire, Texts
 
-ISSUER = DevelopmentIssuer(issuer="https://bench.issuer", audience="forbedring")
 DEPARTMENTS = 99
 SECTIONS_PER_DEPARTMENT = 100
 MEASURES_PER_PLAN = 5
@@ -430,7 +433,7 @@ async def page_rounds(
     app: Any, base: str, period_id: str, seconds: float, rounds: int
 ) -> dict[str, Any]:
     binary = hey_binary()
-    headers = {"Authorization": f"Bearer {ISSUER.issue(PAGE_LEADER)}"}
+    headers = signed_in_as(PAGE_LEADER)
     targets = {
         "healthz": (f"{base}/healthz", {}),
         "plan_json": (f"{base}/api/v1/periods/{period_id}/units/{PAGE_UNIT}/plan", headers),
@@ -499,7 +502,7 @@ async def page_rounds(
 async def fill_page_plan(base: str, period_id: str) -> None:
     """The benchmarked plan as a leader leaves it: the staff discussion, focus areas
     decided and two more measures, through the API (so its history is real)."""
-    headers = {"Authorization": f"Bearer {ISSUER.issue(PAGE_LEADER)}"}
+    headers = signed_in_as(PAGE_LEADER)
     async with httpx.AsyncClient(base_url=base, headers=headers) as client:
         plan = (await client.get(f"/api/v1/periods/{period_id}/units/{PAGE_UNIT}/plan")).json()
         plan_id = plan["plan_id"]
@@ -531,35 +534,15 @@ async def fill_page_plan(base: str, period_id: str) -> None:
             assert reply.status_code == 201, reply.text
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 async def main(seconds: float, rounds: int) -> dict[str, Any]:
-    admin_url = os.environ["DATABASE_URL"]
-    servers = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    name = f"bench_actionplan_{uuid.uuid4().hex[:8]}"
-    prefix = f"bench-ap-{uuid.uuid4().hex[:8]}."
-    await apply_topics(servers, load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix))
-    database_url = await create_database(admin_url, name)
-    settings = ActionplanSettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=servers,
-        kafka_topic_prefix=prefix,
-        redis_url=os.environ["REDIS_URL"],
-        consumer_group=f"bench-{name}",
-        scheduler_enabled=False,
-        log_level="WARNING",
-    )
+    async with bench_settings(ActionplanSettings) as settings:
+        return await run(settings, seconds, rounds)
+
+
+async def run(settings: ActionplanSettings, seconds: float, rounds: int) -> dict[str, Any]:
+    database_url = settings.database_url
     clock = SettableClock(RELEASED_AT + timedelta(days=7))
-    app = create_app(
-        settings,
-        clock=clock,
-        verifier=TokenVerifier(issuers={ISSUER.issuer: ISSUER.keys()}, audience="forbedring"),
-    )
+    app = create_app(settings, clock=clock, verifier=verifier_for_tests())
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -604,8 +587,6 @@ async def main(seconds: float, rounds: int) -> dict[str, Any]:
     finally:
         server.should_exit = True
         await serving
-        await drop_database(admin_url, name)
-        await delete_topics_with_prefix(servers, prefix)
     return figures
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import time
 import uuid
@@ -37,8 +36,7 @@ import aiosmtplib
 from aiokafka import AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 
-from forbedring_chassis.testing import REPO_ROOT, create_database, drop_database, uncommitted
-from forbedring_chassis.topic_admin import apply_topics, delete_topics_with_prefix, load_topics
+from forbedring_chassis.testing import REPO_ROOT, bench_settings, uncommitted
 from forbedring_contracts import envelope
 from forbedring_contracts.events import Event, ResultsReleased
 from forbedring_notification.app import create_app
@@ -108,64 +106,53 @@ async def release(
     return elapsed, server.mailbox.snapshot()[already:]
 
 
-async def main(employees: int, connections: int, rounds: int) -> dict[str, object]:
-    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:59092")
-    admin_url = os.environ.get(
-        "DATABASE_URL", "postgresql://forbedring:forbedring@127.0.0.1:55432/postgres"
-    )
-    name = f"bench_notification_{uuid.uuid4().hex[:8]}"
-    prefix = f"bench-{uuid.uuid4().hex[:8]}."
-    await apply_topics(servers, load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix))
-    database_url = await create_database(admin_url, name)
-    server = SmtpServer().start()
-    settings = NotificationSettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=servers,
-        kafka_topic_prefix=prefix,
-        redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:56379/0"),
-        smtp_port=server.port,
-        scheduler_enabled=False,
-        send_rate_per_s=0,
-        relay_connections=connections,
-        relay_poll_interval_s=0.2,
-        log_level="WARNING",
-    )
-    results: list[dict[str, object]] = []
+async def one_round(
+    settings: NotificationSettings, server: SmtpServer, employees: int, number: int
+) -> dict[str, object]:
+    """One release, then the baseline right after in the same conditions: the same
+    messages as received, over one connection, to a fresh server of the same kind."""
+    servers, prefix = settings.kafka_bootstrap_servers, settings.kafka_topic_prefix
+    total_s, received = await release(servers, prefix, settings.group_id, server, employees)
+    ids = Counter(m.message["Message-ID"] for m in received)
+    raws = [(m.sender, m.recipients[0], m.raw) for m in received]
+    baseline = SmtpServer().start()
     try:
-        app = create_app(settings)
-        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
-            for number in range(1, rounds + 1):
-                total_s, received = await release(
-                    servers, prefix, settings.group_id, server, employees
-                )
-                ids = Counter(m.message["Message-ID"] for m in received)
-                # The baseline right after, in the same conditions: the same messages as
-                # received, over one connection, to a fresh server of the same kind.
-                raws = [(m.sender, m.recipients[0], m.raw) for m in received]
-                baseline = SmtpServer().start()
-                try:
-                    bare_s = await bare_loop(baseline.port, raws)
-                finally:
-                    baseline.stop()
-                service_rate = len(received) / total_s  # from the release: fan-out included
-                bare_rate = len(raws) / bare_s
-                results.append(
-                    {
-                        "round": number,
-                        "emails_received": len(received),
-                        "distinct_message_ids": len(ids),
-                        "duplicates": sum(count - 1 for count in ids.values()),
-                        "release_to_last_email_s": round(total_s, 2),
-                        "service_rate_per_s": round(service_rate, 1),
-                        "bare_aiosmtplib_rate_per_s": round(bare_rate, 1),
-                        "ratio_to_bare": round(service_rate / bare_rate, 2),
-                    }
-                )
-                print(json.dumps(results[-1]), flush=True)
+        bare_s = await bare_loop(baseline.port, raws)
+    finally:
+        baseline.stop()
+    service_rate = len(received) / total_s  # from the release: fan-out included
+    bare_rate = len(raws) / bare_s
+    return {
+        "round": number,
+        "emails_received": len(received),
+        "distinct_message_ids": len(ids),
+        "duplicates": sum(count - 1 for count in ids.values()),
+        "release_to_last_email_s": round(total_s, 2),
+        "service_rate_per_s": round(service_rate, 1),
+        "bare_aiosmtplib_rate_per_s": round(bare_rate, 1),
+        "ratio_to_bare": round(service_rate / bare_rate, 2),
+    }
+
+
+async def main(employees: int, connections: int, rounds: int) -> dict[str, object]:
+    server = SmtpServer().start()
+    try:
+        async with bench_settings(
+            NotificationSettings,
+            smtp_port=server.port,
+            send_rate_per_s=0,
+            relay_connections=connections,
+            relay_poll_interval_s=0.2,
+        ) as settings:
+            results: list[dict[str, object]] = []
+            app = create_app(settings)
+            async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+                for number in range(1, rounds + 1):
+                    results.append(await one_round(settings, server, employees, number))
+                    print(json.dumps(results[-1]), flush=True)
+            batch_size = settings.relay_batch_size
     finally:
         server.stop()
-        await drop_database(admin_url, name)
-        await delete_topics_with_prefix(servers, prefix)
     bare = [float(str(r["bare_aiosmtplib_rate_per_s"])) for r in results]
     ratios = [float(str(r["ratio_to_bare"])) for r in results]
     return {
@@ -173,7 +160,7 @@ async def main(employees: int, connections: int, rounds: int) -> dict[str, objec
         "when": datetime.now(UTC).isoformat(),
         "employees": employees,
         "relay_connections": connections,
-        "relay_batch_size": settings.relay_batch_size,
+        "relay_batch_size": batch_size,
         "rounds": results,
         "duplicates": sum(int(str(r["duplicates"])) for r in results),
         "bare_rate_min_max_per_s": [min(bare), max(bare)],

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -29,13 +28,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from asgi_lifespan import LifespanManager
 
-from forbedring_chassis.auth import DevelopmentIssuer, TokenVerifier
 from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.db import unit_of_work
-from forbedring_chassis.testing import REPO_ROOT, create_database, drop_database
-from forbedring_chassis.topic_admin import apply_topics, load_topics
+from forbedring_chassis.testing import (
+    REPO_ROOT,
+    bench_settings,
+    in_process,
+    signed_in_as,
+    verifier_for_tests,
+)
 from forbedring_contracts.events import (
     DirectoryUpdated,
     FactorResult,
@@ -52,7 +54,6 @@ from forbedring_publication.app import create_app
 from forbedring_publication.cache import ReportCache
 from forbedring_publication.settings import PublicationSettings
 
-ISSUER = DevelopmentIssuer(issuer="https://bench.issuer", audience="forbedring")
 UNITS = 200
 NOW = datetime(2026, 3, 16, 7, 0, tzinfo=UTC)
 
@@ -138,77 +139,56 @@ async def seed(app: Any, period_id: str) -> None:
 
 
 async def main(requests: int) -> dict[str, Any]:
-    admin_url = os.environ["DATABASE_URL"]
-    name = f"bench_publication_{uuid.uuid4().hex[:8]}"
-    prefix = f"bench-pub-{uuid.uuid4().hex[:8]}."
-    servers = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    await apply_topics(servers, load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix))
-    database_url = await create_database(admin_url, name)
-    settings = PublicationSettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=servers,
-        kafka_topic_prefix=prefix,
-        redis_url=os.environ["REDIS_URL"],
-        consumer_group=f"bench-{name}",
-        scheduler_enabled=False,
-        log_level="WARNING",
-    )
-    app = create_app(
-        settings,
-        clock=SettableClock(NOW),
-        verifier=TokenVerifier(issuers={ISSUER.issuer: ISSUER.keys()}, audience="forbedring"),
-    )
+    async with bench_settings(PublicationSettings) as settings:
+        app = create_app(settings, clock=SettableClock(NOW), verifier=verifier_for_tests())
+        async with in_process(app, "http://bench") as client:
+            return await run(app, client, requests)
+
+
+async def run(app: Any, client: httpx.AsyncClient, requests: int) -> dict[str, Any]:
     period_id = f"bench-{uuid.uuid4().hex[:8]}"
-    headers = {"Authorization": f"Bearer {ISSUER.issue('E-LEAD')}"}
+    headers = signed_in_as("E-LEAD")
     figures: dict[str, Any] = {"units": UNITS, "items_per_unit": 40, "transport": "in-process ASGI"}
-    try:
-        async with LifespanManager(app, startup_timeout=60) as manager:
-            await seed(app, period_id)
-            cache: ReportCache = app.state.report_cache
-            redis = app.state.runtime.redis
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                path = f"/api/v1/periods/{period_id}/units/U7/results"
-                key = cache.key(period_id=period_id, unit_id="U7", stage=1, language="nb")
+    await seed(app, period_id)
+    cache: ReportCache = app.state.report_cache
+    redis = app.state.runtime.redis
+    path = f"/api/v1/periods/{period_id}/units/U7/results"
+    key = cache.key(period_id=period_id, unit_id="U7", stage=1, language="nb")
 
-                uncached = min(300, requests)
-                started = time.perf_counter()
-                for _ in range(uncached):
-                    await redis.delete(key)
-                    assert (await client.get(path, headers=headers)).status_code == 200
-                elapsed = time.perf_counter() - started
-                figures["uncached"] = {"requests": uncached, "per_second": uncached / elapsed}
+    uncached = min(300, requests)
+    started = time.perf_counter()
+    for _ in range(uncached):
+        await redis.delete(key)
+        assert (await client.get(path, headers=headers)).status_code == 200
+    elapsed = time.perf_counter() - started
+    figures["uncached"] = {"requests": uncached, "per_second": uncached / elapsed}
 
-                semaphore = asyncio.Semaphore(50)
+    semaphore = asyncio.Semaphore(50)
 
-                async def one() -> None:
-                    async with semaphore:
-                        assert (await client.get(path, headers=headers)).status_code == 200
+    async def one() -> None:
+        async with semaphore:
+            assert (await client.get(path, headers=headers)).status_code == 200
 
-                started = time.perf_counter()
-                await asyncio.gather(*(one() for _ in range(requests)))
-                elapsed = time.perf_counter() - started
-                figures["cached"] = {
-                    "requests": requests,
-                    "concurrency": 50,
-                    "per_second": requests / elapsed,
-                }
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(requests)))
+    elapsed = time.perf_counter() - started
+    figures["cached"] = {
+        "requests": requests,
+        "concurrency": 50,
+        "per_second": requests / elapsed,
+    }
 
-                cold = f"/api/v1/periods/{period_id}/units/U9/results?lang=en"
-                cold_key = cache.key(period_id=period_id, unit_id="U9", stage=1, language="en")
-                started = time.perf_counter()
-                replies = await asyncio.gather(
-                    *(client.get(cold, headers=headers) for _ in range(500))
-                )
-                elapsed = time.perf_counter() - started
-                figures["release_moment"] = {
-                    "concurrent_first_requests": 500,
-                    "ok": sum(r.status_code == 200 for r in replies),
-                    "computations": cache.computations[cold_key],
-                    "seconds": elapsed,
-                }
-    finally:
-        await drop_database(admin_url, name)
+    cold = f"/api/v1/periods/{period_id}/units/U9/results?lang=en"
+    cold_key = cache.key(period_id=period_id, unit_id="U9", stage=1, language="en")
+    started = time.perf_counter()
+    replies = await asyncio.gather(*(client.get(cold, headers=headers) for _ in range(500)))
+    elapsed = time.perf_counter() - started
+    figures["release_moment"] = {
+        "concurrent_first_requests": 500,
+        "ok": sum(r.status_code == 200 for r in replies),
+        "computations": cache.computations[cold_key],
+        "seconds": elapsed,
+    }
     return figures
 
 
