@@ -15,7 +15,6 @@ the token.
 """
 
 import asyncio
-import html
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from forbedring_chassis.csrf import CsrfProtected, hidden_field, set_csrf_cookie
+from forbedring_chassis.csrf import CsrfProtected
 from forbedring_chassis.discovery import Discovery, DiscoveryFailed
 from forbedring_chassis.ratelimit import limit_signin
 from forbedring_chassis.sessions import SESSION_COOKIE, has_ended, set_session_cookie
@@ -333,25 +332,9 @@ class DevToken(BaseModel):
     expires_in: int
 
 
-_FORM = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Development sign-in</title></head>
-<body><main>
-<h1>Development sign-in</h1>
-<p>For development and demos only: no password is asked.</p>
-<form method="post" action="dev-login/form">
-{csrf}
-<label for="employee_id">Employee id</label>
-<input id="employee_id" name="employee_id" required maxlength="64" autocomplete="username">
-<input type="hidden" name="next" value="{next}">
-<button type="submit">Sign in</button>
-</form></main></body></html>
-"""
-
-
 def development_issuer_router(issuer: DevelopmentIssuer) -> APIRouter:
-    """`/dev-login` (JSON and a minimal form) and `/.well-known/jwks.json`."""
+    """`/dev-login` (JSON, and a page in the shared look and the reader's language) and
+    `/.well-known/jwks.json`."""
     router = APIRouter(tags=["development sign-in"])
     lifetime_s = int(issuer.lifetime.total_seconds())
 
@@ -369,12 +352,10 @@ def development_issuer_router(issuer: DevelopmentIssuer) -> APIRouter:
 
     @router.get("/dev-login", response_class=HTMLResponse)
     async def dev_login_form(request: Request, next: str = "/") -> HTMLResponse:
-        page = _FORM.format(
-            next=html.escape(next if next.startswith("/") else "/"), csrf=hidden_field(request)
-        )
-        response = HTMLResponse(page)
-        set_csrf_cookie(request, response)
-        return response
+        from forbedring_chassis.web.pages import render  # the pages import this module
+
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        return render(request, "chassis/devlogin.html", {"next": target})
 
     @router.post("/dev-login/form", dependencies=[*limited, CsrfProtected])
     async def dev_login_submit(

@@ -40,6 +40,25 @@ async def test_pages_need_sign_in(harness: Harness) -> None:
         assert "/dev-login?next=" in reply.text
 
 
+async def test_the_development_sign_in_speaks_the_readers_language(harness: Harness) -> None:
+    """The first page a newcomer to the demo sees: the shared look, in nb, nn or en, and
+    where it leads back to kept (never an address outside the site)."""
+    for language, label, warning in (
+        ("nb", "Ansattnummer", "uten passord"),
+        ("nn", "Tilsettnummer", "utan passord"),
+        ("en", "Employee id", "without a password"),
+    ):
+        page = await harness.api.http.get("/dev-login", params={"next": "/start", "lang": language})
+        assert page.status_code == 200
+        assert f'<html lang="{language}"' in page.text
+        assert f'<label for="employee_id">{label}</label>' in page.text
+        assert warning in page.text
+        assert 'name="next" value="/start"' in page.text
+        assert _token(page.text)
+    outside = await harness.api.http.get("/dev-login", params={"next": "//elsewhere.example"})
+    assert 'name="next" value="/"' in outside.text
+
+
 async def test_surveys_are_addressed_by_position_never_by_invitation_id(
     harness: Harness,
 ) -> None:
