@@ -4,7 +4,7 @@ and the true figures of the hidden units, which no plan response or event may sh
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from forbedring_chassis.testing import unique_name
+from forbedring_chassis.testing import unique_name, units_of_test_trust
 from forbedring_contracts import examples
 from forbedring_contracts.events import (
     DirectoryUpdated,
@@ -24,7 +24,6 @@ from forbedring_contracts.events import (
     SubUnitsRollUp,
     SuppressedUnitResults,
     Texts,
-    UnitInScope,
 )
 from forbedring_contracts.events.base import Role
 from forbedring_contracts.examples import hidden, person_role
@@ -149,29 +148,20 @@ def an_org(
     """A period of its own organisation unless one is named: tests share the topics, so
     another test's periods never count as this one's last year."""
     period_id = unique_name("period")
-    units = (
-        UnitInScope(unit_id="HF", parent_id=None, name="Helse Test HF", level="1", eligible=2),
-        UnitInScope(unit_id="K", parent_id="HF", name="Klinikk", level="2", eligible=1),
-        UnitInScope(unit_id="S-PUB", parent_id="K", name="Sengepost stor", level="3", eligible=24),
-        UnitInScope(unit_id="S-SMALL", parent_id="K", name="Liten post", level="3", eligible=4),
-        UnitInScope(unit_id="K2", parent_id="HF", name="Rehabilitering", level="2", eligible=1),
-        UnitInScope(unit_id="A-PUB", parent_id="K2", name="Sengepost A", level="3", eligible=12),
-        UnitInScope(unit_id="B-PUB", parent_id="K2", name="Sengepost B", level="3", eligible=12),
+    units = units_of_test_trust(
+        {"HF": 2, "K": 1, "S-PUB": 24, "S-SMALL": 4, "K2": 1, "A-PUB": 12, "B-PUB": 12}
     )
-    opened = PeriodOpened(
-        period_id=period_id,
-        organisation_id=organisation_id or unique_name("org"),
-        name="ForBedring 2027",
-        opens_at=opens_at,
-        closes_at=opens_at + timedelta(weeks=4),
-        questionnaire_version="t.1",
-        questionnaire=QUESTIONNAIRE,
-        k=5,
-        sensitive_k=10,
-        stage_1_delay=timedelta(0),
-        stage_2_delay=timedelta(days=7),
-        plan_deadline=PLAN_DEADLINE,
-        units=units,
+    opened = examples.PERIOD_OPENED.model_copy(
+        update={
+            "period_id": period_id,
+            "organisation_id": organisation_id or unique_name("org"),
+            "name": "ForBedring 2027",
+            "opens_at": opens_at,
+            "closes_at": opens_at + timedelta(weeks=4),
+            "questionnaire": QUESTIONNAIRE,
+            "plan_deadline": PLAN_DEADLINE,
+            "units": units,
+        }
     )
 
     def role(person: str, unit: str, kind: Role) -> RoleAssignment:

@@ -5,7 +5,7 @@ import functools
 import os
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +26,7 @@ from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.settings import ServiceSettings
 from forbedring_chassis.topic_admin import apply_topics, delete_topics_with_prefix, load_topics
 from forbedring_contracts import envelope
+from forbedring_contracts.events import UnitInScope
 from forbedring_contracts.events.base import Event
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -389,6 +390,28 @@ async def event_producer(
         yield send
     finally:
         await producer.stop()
+
+
+# The trust of actionplan's and publication's test periods: (unit, parent, name, level).
+TEST_TRUST = (
+    ("HF", None, "Helse Test HF", "1"),
+    ("K", "HF", "Klinikk", "2.1"),
+    ("S-PUB", "K", "Sengepost stor", "3"),
+    ("S-SMALL", "K", "Liten post", "3"),
+    ("K2", "HF", "Rehabiliteringsklinikken", "2.1"),
+    ("A-PUB", "K2", "Sengepost A", "3"),
+    ("B-PUB", "K2", "Sengepost B", "3"),
+    ("C-SMALL", "K2", "Dagpost", "3"),
+)
+
+
+def units_of_test_trust(eligible: Mapping[str, int]) -> tuple[UnitInScope, ...]:
+    """The units of `TEST_TRUST` that `eligible` names, each with that many invited."""
+    return tuple(
+        UnitInScope(unit_id=unit, parent_id=parent, name=name, level=level, eligible=eligible[unit])
+        for unit, parent, name, level in TEST_TRUST
+        if unit in eligible
+    )
 
 
 ISSUER_FOR_TESTS = "https://issuer.test"

@@ -111,9 +111,9 @@ async def test_each_page_for_the_allowed_roles_in_every_language_and_refused_for
             f"/plans/{k2['plan_id']}": (
                 {"k2_leader", "top_leader", "hr_admin"},
                 {
-                    "nb": "publiserte underenhetene til Rehabilitering samlet",
-                    "nn": "publiserte undereiningane til Rehabilitering samla",
-                    "en": "roll-up of the published sub-units of Rehabilitering",
+                    "nb": "publiserte underenhetene til Rehabiliteringsklinikken samlet",
+                    "nn": "publiserte undereiningane til Rehabiliteringsklinikken samla",
+                    "en": "roll-up of the published sub-units of Rehabiliteringsklinikken",
                 },
             ),
             f"/plans/{plan_id}/measures/new": (

@@ -8,13 +8,14 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 from forbedring_chassis import wire
+from forbedring_contracts import examples
 from forbedring_contracts.events import (
     Answer,
     DirectoryUpdated,
@@ -87,24 +88,23 @@ def unit_tree(leaves: int, *, fan_out: int = 8) -> list[tuple[str, str | None]]:
 def period_opened(
     period_id: str, units: Sequence[tuple[str, str | None]], q: Questionnaire, *, k: int = 5
 ) -> PeriodOpened:
-    opened = datetime(2026, 2, 2, 7, 0, tzinfo=UTC)
-    return PeriodOpened(
-        period_id=period_id,
-        organisation_id="test-trust",
-        name="ForBedring test",
-        opens_at=opened,
-        closes_at=opened + timedelta(weeks=6),
-        questionnaire_version="test.1",
-        questionnaire=q,
-        k=k,
-        sensitive_k=10,
-        stage_1_delay=timedelta(days=1),
-        stage_2_delay=timedelta(days=7),
-        plan_deadline=date(2026, 6, 30),
-        units=tuple(
-            UnitInScope(unit_id=u, parent_id=p, name=u, level=str(u.count(".") + 1), eligible=50)
-            for u, p in units
-        ),
+    """`q` over `units` (50 invited each) on the dates of the contracts' example period."""
+    return examples.PERIOD_OPENED.model_copy(
+        update={
+            "period_id": period_id,
+            "organisation_id": "test-trust",
+            "name": "ForBedring test",
+            "questionnaire_version": "test.1",
+            "questionnaire": q,
+            "k": k,
+            "stage_1_delay": timedelta(days=1),
+            "units": tuple(
+                UnitInScope(
+                    unit_id=u, parent_id=p, name=u, level=str(u.count(".") + 1), eligible=50
+                )
+                for u, p in units
+            ),
+        }
     )
 
 

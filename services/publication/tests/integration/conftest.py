@@ -22,6 +22,7 @@ from forbedring_chassis.testing import (
     in_process_starter,
     issuer_for_tests,
     unique_name,
+    units_of_test_trust,
 )
 from forbedring_contracts import examples, topics
 from forbedring_contracts.events import (
@@ -39,7 +40,6 @@ from forbedring_contracts.events import (
     ScaleItemResult,
     SuppressedUnitResults,
     Texts,
-    UnitInScope,
 )
 from forbedring_contracts.examples import checksum_of, hidden, person_role
 from forbedring_publication.app import create_app
@@ -169,45 +169,42 @@ def _published(period_id: str, unit_id: str, respondents: int, mean: float) -> P
 
 def an_org(*, stage_1_delay: timedelta = STAGE_1_DELAY) -> Org:
     period_id = unique_name("period")
-    units = (
-        UnitInScope(unit_id="HF", parent_id=None, name="Helse Test HF", level="1", eligible=0),
-        UnitInScope(unit_id="K", parent_id="HF", name="Klinikk", level="2.1", eligible=0),
-        UnitInScope(unit_id="S-PUB", parent_id="K", name="Sengepost stor", level="3", eligible=24),
-        UnitInScope(unit_id="S-SMALL", parent_id="K", name="Liten post", level="3", eligible=4),
-        UnitInScope(
-            unit_id="K2", parent_id="HF", name="Rehabiliteringsklinikken", level="2.1", eligible=1
-        ),
-        UnitInScope(unit_id="A-PUB", parent_id="K2", name="Sengepost A", level="3", eligible=15),
-        UnitInScope(unit_id="B-PUB", parent_id="K2", name="Sengepost B", level="3", eligible=12),
-        UnitInScope(unit_id="C-SMALL", parent_id="K2", name="Dagpost", level="3", eligible=3),
+    units = units_of_test_trust(
+        {
+            "HF": 0,
+            "K": 0,
+            "S-PUB": 24,
+            "S-SMALL": 4,
+            "K2": 1,
+            "A-PUB": 15,
+            "B-PUB": 12,
+            "C-SMALL": 3,
+        }
     )
     texts = Texts(nb="Sikkerhet", nn="Tryggleik", en="Safety")
-    opened = PeriodOpened(
-        period_id=period_id,
-        organisation_id="test",
-        name="ForBedring test",
-        opens_at=FINALIZED_AT - timedelta(weeks=7),
-        closes_at=FINALIZED_AT - timedelta(weeks=1),
-        questionnaire_version="t.1",
-        questionnaire=Questionnaire(
-            factors=(Factor(factor_id="sc", name=texts),),
-            items=(
-                Item(
-                    item_id="sc1",
-                    kind="scale",
-                    factor_id="sc",
-                    reverse_scored=False,
-                    sensitive=False,
-                    text=texts,
-                ),
+    scale_item = Item(
+        item_id="sc1",
+        kind="scale",
+        factor_id="sc",
+        reverse_scored=False,
+        sensitive=False,
+        text=texts,
+    )
+    opened = examples.PERIOD_OPENED.model_copy(
+        update={
+            "period_id": period_id,
+            "organisation_id": "test",
+            "name": "ForBedring test",
+            "opens_at": FINALIZED_AT - timedelta(weeks=7),
+            "closes_at": FINALIZED_AT - timedelta(weeks=1),
+            "questionnaire": Questionnaire(
+                factors=(Factor(factor_id="sc", name=texts),), items=(scale_item,)
             ),
-        ),
-        k=5,
-        sensitive_k=10,
-        stage_1_delay=stage_1_delay,
-        stage_2_delay=STAGE_2_DELAY,
-        plan_deadline=FINALIZED_AT.date() + timedelta(days=100),
-        units=units,
+            "stage_1_delay": stage_1_delay,
+            "stage_2_delay": STAGE_2_DELAY,
+            "plan_deadline": FINALIZED_AT.date() + timedelta(days=100),
+            "units": units,
+        }
     )
     directory = DirectoryUpdated(
         period_id=period_id,
