@@ -5,18 +5,20 @@ figures rounded to two decimals), so that test data is consistent: a unit's cell
 with its answers, and a roll-up is the sum of its sub-units' answers."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 from forbedring_contracts import examples
 from forbedring_contracts.events import (
     FactorResult,
     Indicator,
+    Item,
     ItemResult,
     PublishedUnitResults,
     ScaleDistribution,
     ScaleItemResult,
     SubUnitsRollUp,
+    Texts,
     YesNoItemResult,
 )
 
@@ -34,6 +36,11 @@ class Spec:
     kind: Literal["scale", "yes_no"] = "scale"
     factor_id: str | None = "sc"
     reverse_scored: bool = False
+
+    def item(self) -> Item:
+        """The questionnaire's item, texts made of its id; a yes/no item is sensitive."""
+        text = Texts(nb=f"{self.item_id} nb", nn=f"{self.item_id} nn", en=f"{self.item_id} en")
+        return Item(**asdict(self), sensitive=self.kind == "yes_no", text=text)
 
 
 SPECS = (Spec("sc1"),)

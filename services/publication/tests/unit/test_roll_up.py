@@ -12,7 +12,6 @@ import pytest
 from forbedring_contracts.events import (
     Factor,
     FactorResult,
-    Item,
     PublishedUnitResults,
     Questionnaire,
     ScaleItemResult,
@@ -21,6 +20,7 @@ from forbedring_contracts.events import (
     Texts,
     YesNoItemResult,
 )
+from forbedring_contracts.examples import hidden
 from forbedring_publication.domain import report, roll_up
 from forbedring_publication.pages import ROLL_UP_MARK, export_rows
 from forbedring_publication.schemas import PublishedUnitReport, SuppressedUnitReport
@@ -39,17 +39,7 @@ QUESTIONNAIRE = Questionnaire(
         Factor(factor_id="sc", name=Texts(nb="Sikkerhet", nn="Tryggleik", en="Safety")),
         Factor(factor_id="tw", name=Texts(nb="Samarbeid", nn="Samarbeid", en="Teamwork")),
     ),
-    items=tuple(
-        Item(
-            item_id=s.item_id,
-            kind=s.kind,
-            factor_id=s.factor_id,
-            reverse_scored=s.reverse_scored,
-            sensitive=s.kind == "yes_no",
-            text=Texts(nb=f"{s.item_id} nb", nn=f"{s.item_id} nn", en=f"{s.item_id} en"),
-        )
-        for s in SPECS
-    ),
+    items=tuple(s.item() for s in SPECS),
 )
 NAMES = {
     "HF": "Helse HF",
@@ -83,10 +73,9 @@ OWN = people((2, 4, 1, "yes"), (1, 5, 2, "yes"))  # K2's own atom: in no publish
 
 def results() -> dict[str, PublishedUnitResults | SuppressedUnitResults]:
     """K2 hidden (its own answers too few) over A and B (published) and C (hidden)."""
-    k2 = SuppressedUnitResults(
-        published=False,
-        period_id=PERIOD,
-        unit_id="K2",
+    k2 = hidden(
+        PERIOD,
+        "K2",
         reason="direct_answers_too_few",
         included_in="HF",
         roll_up=roll_up_of(
@@ -96,13 +85,7 @@ def results() -> dict[str, PublishedUnitResults | SuppressedUnitResults]:
             specs=SPECS,
         ),
     )
-    hidden_c = SuppressedUnitResults(
-        published=False,
-        period_id=PERIOD,
-        unit_id="C",
-        reason="too_few_respondents",
-        included_in="HF",
-    )
+    hidden_c = hidden(PERIOD, "C", reason="too_few_respondents", included_in="HF")
     return {
         "K2": k2,
         "A": published(PERIOD, "A", A, eligible=9, specs=SPECS),
