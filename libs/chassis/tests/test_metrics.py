@@ -1,7 +1,13 @@
-"""The outbox's oldest-row age, kept without any time stored in the outbox."""
+"""The outbox's oldest-row age, kept without any time stored in the outbox; the monitor's
+reachability and its stopping."""
 
+import asyncio
 from typing import Any
 
+import pytest
+from structlog.testing import capture_logs
+
+from forbedring_chassis import metrics
 from forbedring_chassis.metrics import Monitor, OutboxBacklog
 
 
@@ -58,3 +64,33 @@ async def test_a_failing_measurement_shows_its_dependency_unreachable_until_it_w
     part.back = True
     await monitor.measure()
     assert reachable() == [1]
+
+
+class Stubborn:
+    """A measurement that, cancelled, goes on waiting (as one inside a Kafka request can,
+    until the request's own timeout)."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def measure(self) -> None:
+        self.started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            await asyncio.sleep(3600)
+
+
+async def test_stopping_does_not_wait_for_a_measurement_that_ignores_cancelling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service's shutdown (its consumers, the outbox's last flush) comes after."""
+    monkeypatch.setattr(metrics, "STOP_WAIT_S", 0.05)
+    part = Stubborn()
+    monitor = Monitor([part], interval_s=60)  # type: ignore[list-item]
+    monitor.start()
+    await part.started.wait()
+    with capture_logs() as logs:
+        await asyncio.wait_for(monitor.stop(), timeout=30)
+    [abandoned] = [e for e in logs if e["event"] == "metrics.monitor.stop_abandoned"]
+    assert "measure" in abandoned["stack"]  # where it was stuck, for whoever reads the log

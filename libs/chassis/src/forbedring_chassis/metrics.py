@@ -10,6 +10,7 @@ scrape never waits for the database or the broker. The names are listed in
 
 import asyncio
 import contextlib
+import io
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
@@ -25,6 +26,8 @@ from forbedring_chassis.db import Sessions
 from forbedring_chassis.logging import get_logger
 
 log = get_logger(__name__)
+
+STOP_WAIT_S = 2.0
 
 SCHEDULER_RUNS = Counter(
     "forbedring_scheduler_runs_total",
@@ -212,11 +215,21 @@ class Monitor(Collector):
         self._task = asyncio.create_task(self._run(), name="metrics-monitor")
 
     async def stop(self) -> None:
+        """Cancel the refreshing, waiting for it at most STOP_WAIT_S: a measurement cancelled
+        inside a Kafka request can go on until that request's own timeout, which must not
+        hold up the service's shutdown (its consumers and outbox come after)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+            if not done:
+                stack = io.StringIO()
+                task.print_stack(file=stack)
+                log.warning(
+                    "metrics.monitor.stop_abandoned", waited_s=STOP_WAIT_S, stack=stack.getvalue()
+                )
         for part in self.parts:
             if isinstance(part, ConsumerLag):
-                await part.close()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(STOP_WAIT_S):
+                        await part.close()

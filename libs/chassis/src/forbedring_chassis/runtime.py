@@ -101,7 +101,9 @@ def make_broker(settings: ServiceSettings, registry: CollectorRegistry) -> Kafka
     )
 
 
-def get_runtime(request: Request) -> Runtime:
+# Coroutines, though they await nothing: FastAPI runs a plain function dependency in a
+# worker thread, a hop per request for a field read.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -121,7 +123,7 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_clock(runtime: RuntimeDep) -> Clock:
+async def get_clock(runtime: RuntimeDep) -> Clock:
     return runtime.clock
 
 
