@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CollectorRegistry, make_asgi_app
 from prometheus_client.registry import Collector
 from prometheus_fastapi_instrumentator import Instrumentator
@@ -57,7 +56,7 @@ from forbedring_chassis.oidc import signin_router
 from forbedring_chassis.outbox import OutboxRelay
 from forbedring_chassis.security import CrossOriginGuard, SecurityHeaders
 from forbedring_chassis.settings import ServiceSettings
-from forbedring_chassis.telemetry import configure_tracing
+from forbedring_chassis.telemetry import configure_tracing, http_telemetry
 from forbedring_chassis.web import Pages, install_pages
 
 log = get_logger(__name__)
@@ -408,7 +407,9 @@ def create_service_app(
             await engine.dispose()
             log.info("service.stopped", service=settings.service_name)
 
-    app = FastAPI(title=f"Forbedring {settings.service_name}", lifespan=lifespan)
+    app = FastAPI(
+        title=f"Forbedring {settings.service_name}", lifespan=lifespan, telemetry=http_telemetry()
+    )
     app.state.runtime = runtime
     app.state.metrics_monitor = monitor
     # What the service's consumer group reads (unprefixed): deploy/kubernetes scales on it.
@@ -436,7 +437,6 @@ def create_service_app(
         excluded_handlers=["/healthz", "/readyz", "/metrics"], registry=registry
     ).instrument(app)
     app.mount("/metrics", make_asgi_app(registry=registry))
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     app.add_middleware(CrossOriginGuard)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ForwardedPrefix)
