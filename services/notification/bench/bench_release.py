@@ -33,12 +33,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosmtplib
-from aiokafka import AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 
-from forbedring_chassis.testing import REPO_ROOT, bench_settings, uncommitted
-from forbedring_contracts import envelope
-from forbedring_contracts.events import Event, ResultsReleased
+from forbedring_chassis.testing import (
+    REPO_ROOT,
+    SendEvents,
+    bench_settings,
+    consumed,
+    event_producer,
+    locate_infrastructure,
+)
+from forbedring_contracts.events import ResultsReleased
 from forbedring_notification.app import create_app
 from forbedring_notification.consumers import CONSUMED_TOPICS
 from forbedring_notification.settings import NotificationSettings
@@ -46,28 +51,10 @@ from services.notification.tests.org import a_large_trust
 from services.notification.tests.smtp import Received, SmtpServer
 
 
-async def produce(servers: str, prefix: str, events: list[Event]) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=servers, enable_idempotence=True, max_request_size=16 << 20
-    )
-    await producer.start()
-    try:
-        for event in events:
-            record = envelope.encode(event)
-            await producer.send_and_wait(
-                prefix + record.topic, record.value, key=record.key, headers=record.headers
-            )
-    finally:
-        await producer.stop()
-
-
-async def consumed(servers: str, group: str, prefix: str) -> None:
+async def all_consumed(settings: NotificationSettings) -> None:
     """Until every event on the topics the service reads is applied and committed."""
-    while True:
-        left = [await uncommitted(servers, group, prefix + t) for t in CONSUMED_TOPICS]
-        if not any(left):
-            return
-        await asyncio.sleep(0.2)
+    topics = [settings.kafka_topic_prefix + topic for topic in CONSUMED_TOPICS]
+    await consumed(settings.kafka_bootstrap_servers, settings.group_id, topics, timeout=900)
 
 
 async def bare_loop(port: int, raws: list[tuple[str, str, bytes]]) -> float:
@@ -83,13 +70,13 @@ async def bare_loop(port: int, raws: list[tuple[str, str, bytes]]) -> float:
 
 
 async def release(
-    servers: str, prefix: str, group: str, server: SmtpServer, employees: int
+    send: SendEvents, settings: NotificationSettings, server: SmtpServer, employees: int
 ) -> tuple[float, list[Received]]:
     """One round: a new period's directory read in first (weeks before, in life), then
     its stage-2 release; the seconds from producing it to the last email delivered."""
     period_id = f"bench-{uuid.uuid4().hex[:6]}"
-    await produce(servers, prefix, [a_large_trust(period_id, employees)])
-    await consumed(servers, group, prefix)
+    await send([a_large_trust(period_id, employees)])
+    await all_consumed(settings)
     already = server.mailbox.count()
     released = ResultsReleased(
         period_id=period_id,
@@ -98,21 +85,24 @@ async def release(
         released_at=datetime.now(UTC) - timedelta(seconds=1),
     )
     started = time.perf_counter()
-    await produce(servers, prefix, [released])
+    await send([released])
     await server.wait_for(already + employees, timeout=900)
     elapsed = time.perf_counter() - started
     # Nothing more comes: the ledger has nothing left to send.
-    await consumed(servers, group, prefix)
+    await all_consumed(settings)
     return elapsed, server.mailbox.snapshot()[already:]
 
 
 async def one_round(
-    settings: NotificationSettings, server: SmtpServer, employees: int, number: int
+    send: SendEvents,
+    settings: NotificationSettings,
+    server: SmtpServer,
+    employees: int,
+    number: int,
 ) -> dict[str, object]:
     """One release, then the baseline right after in the same conditions: the same
     messages as received, over one connection, to a fresh server of the same kind."""
-    servers, prefix = settings.kafka_bootstrap_servers, settings.kafka_topic_prefix
-    total_s, received = await release(servers, prefix, settings.group_id, server, employees)
+    total_s, received = await release(send, settings, server, employees)
     ids = Counter(m.message["Message-ID"] for m in received)
     raws = [(m.sender, m.recipients[0], m.raw) for m in received]
     baseline = SmtpServer().start()
@@ -146,9 +136,15 @@ async def main(employees: int, connections: int, rounds: int) -> dict[str, objec
         ) as settings:
             results: list[dict[str, object]] = []
             app = create_app(settings)
-            async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+            # A directory of 12,000 people is a few MB: more than the client's default request.
+            async with (
+                LifespanManager(app, startup_timeout=60, shutdown_timeout=60),
+                event_producer(
+                    locate_infrastructure(), settings.kafka_topic_prefix, max_request_size=16 << 20
+                ) as send,
+            ):
                 for number in range(1, rounds + 1):
-                    results.append(await one_round(settings, server, employees, number))
+                    results.append(await one_round(send, settings, server, employees, number))
                     print(json.dumps(results[-1]), flush=True)
             batch_size = settings.relay_batch_size
     finally:

@@ -5,7 +5,7 @@ import functools
 import os
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -179,6 +179,21 @@ async def uncommitted(servers: str, group: str, topic: str) -> dict[int, int]:
         for tp, end in ends.items()
     }
     return {partition: count for partition, count in left.items() if count}
+
+
+async def consumed(
+    servers: str, group: str, topics: Iterable[str], *, timeout: float = 60.0
+) -> None:
+    """Wait until `group` has committed every record on `topics` (a consumer that commits
+    after its database does has then written what it will for them)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        left = [await uncommitted(servers, group, topic) for topic in topics]
+        if not any(left):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not consumed within {timeout}s: {left}")
+        await asyncio.sleep(0.1)
 
 
 Settings = TypeVar("Settings", bound=ServiceSettings)
@@ -366,12 +381,15 @@ SendEvents = Callable[[Sequence[Event]], Awaitable[None]]
 
 @asynccontextmanager
 async def event_producer(
-    infrastructure: "Infrastructure", topic_prefix: str
+    infrastructure: "Infrastructure", topic_prefix: str, *, max_request_size: int = 1 << 20
 ) -> AsyncIterator[SendEvents]:
     """`await send(events)`: each event to the real broker exactly as a producing service
-    sends it (the contract's envelope, key, headers and timestamp), under `topic_prefix`."""
+    sends it (the contract's envelope, key, headers and timestamp), under `topic_prefix`;
+    a larger `max_request_size` than the client's default for a large trust's directory."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_idempotence=True
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        enable_idempotence=True,
+        max_request_size=max_request_size,
     )
     await producer.start()
 

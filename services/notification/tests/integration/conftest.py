@@ -16,9 +16,9 @@ from forbedring_chassis.testing import (
     InProcessService,
     SendEvents,
     ServiceStarter,
+    consumed,
     in_process_starter,
     issuer_for_tests,
-    uncommitted,
 )
 from forbedring_notification.app import create_app
 from forbedring_notification.consumers import CONSUMED_TOPICS
@@ -82,19 +82,9 @@ class Notification(InProcessService[NotificationSettings, Scheduler]):
     async def consumed(self, *, timeout: float = 60.0) -> None:
         """Every event on every topic it reads has been applied and its offset committed
         (the commit follows the database's): what it will write for them is written."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        servers = self.settings.kafka_bootstrap_servers
-        prefix = self.settings.kafka_topic_prefix
-        while True:
-            left = [
-                await uncommitted(servers, self.settings.group_id, prefix + topic)
-                for topic in CONSUMED_TOPICS
-            ]
-            if not any(left):
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"not consumed within {timeout}s: {left}")
-            await asyncio.sleep(0.1)
+        settings = self.settings
+        topics = [settings.kafka_topic_prefix + topic for topic in CONSUMED_TOPICS]
+        await consumed(settings.kafka_bootstrap_servers, settings.group_id, topics, timeout=timeout)
 
     async def settled(self, *, timeout: float = 60.0) -> dict[str, int]:
         """Consumed, and nothing left to send (no row pending or being sent)."""

@@ -23,18 +23,17 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from forbedring_chassis.testing import (
     Databases,
     Infrastructure,
+    consumed,
+    event_producer,
     free_port,
     plain_url,
     service_environment,
-    uncommitted,
     unique_name,
 )
-from forbedring_contracts import envelope
 from forbedring_contracts.events import Event, ResultsReleased
 from forbedring_notification.consumers import CONSUMED_TOPICS
 from services.notification.tests.org import a_large_trust, large_trust_address
@@ -118,31 +117,10 @@ async def start(
             await asyncio.sleep(0.2)
 
 
-async def produce(servers: str, prefix: str, events: Sequence[Event]) -> None:
+async def produce(infrastructure: Infrastructure, prefix: str, events: Sequence[Event]) -> None:
     # A directory of 12,000 people is a few MB: more than the client's default request.
-    producer = AIOKafkaProducer(
-        bootstrap_servers=servers, enable_idempotence=True, max_request_size=16 << 20
-    )
-    await producer.start()
-    try:
-        for event in events:
-            record = envelope.encode(event)
-            await producer.send_and_wait(
-                prefix + record.topic, record.value, key=record.key, headers=record.headers
-            )
-    finally:
-        await producer.stop()
-
-
-async def consumed(servers: str, group: str, prefix: str, *, timeout: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        left = [await uncommitted(servers, group, prefix + topic) for topic in CONSUMED_TOPICS]
-        if not any(left):
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not consumed within {timeout}s: {left}")
-        await asyncio.sleep(0.2)
+    async with event_producer(infrastructure, prefix, max_request_size=16 << 20) as send:
+        await send(events)
 
 
 async def ledger(database_url: str) -> dict[str, list[str]]:
@@ -169,6 +147,7 @@ async def test_sigkill_mid_release_then_restart_sends_no_one_two_and_everyone_on
     record_property: Callable[[str, object], None],
 ) -> None:
     servers = infrastructure.kafka_bootstrap_servers
+    topics = [private_topic_prefix + topic for topic in CONSUMED_TOPICS]
     database_url = await databases.create("notification")
     group = unique_name("notification")
     period_id = unique_name("period")
@@ -188,15 +167,15 @@ async def test_sigkill_mid_release_then_restart_sends_no_one_two_and_everyone_on
     second: Process | None = None
     try:
         first = await launch(logs / "first.log")
-        await produce(servers, private_topic_prefix, [a_large_trust(period_id, EMPLOYEES)])
-        await consumed(servers, group, private_topic_prefix, timeout=120)
+        await produce(infrastructure, private_topic_prefix, [a_large_trust(period_id, EMPLOYEES)])
+        await consumed(servers, group, topics, timeout=120)
         released = ResultsReleased(
             period_id=period_id,
             stage=2,
             audience=("leader", "safety_rep", "union_rep", "hr_admin", "employee"),
             released_at=datetime.now(UTC) - timedelta(seconds=1),
         )
-        await produce(servers, private_topic_prefix, [released])
+        await produce(infrastructure, private_topic_prefix, [released])
 
         # Some but not all delivered: kill -9, in the middle of sending.
         await smtp.wait_for(KILL_AFTER, timeout=240)
@@ -224,7 +203,7 @@ async def test_sigkill_mid_release_then_restart_sends_no_one_two_and_everyone_on
 
         after = await settled()
         # Nothing more arrives: the ledger has nothing left to send.
-        await consumed(servers, group, private_topic_prefix, timeout=60)
+        await consumed(servers, group, topics, timeout=60)
     finally:
         for handle in (first, second):
             if handle is not None and handle.process.poll() is None:
