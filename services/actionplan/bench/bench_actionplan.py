@@ -62,7 +62,8 @@ from forbedring_chassis.testing import (
     signed_in_as,
     verifier_for_tests,
 )
-from forbedring_contracts.events import Factor, Item, PeriodOpened, Questionnaire, Texts
+from forbedring_contracts import examples
+from forbedring_contracts.events import Factor, Item, Questionnaire, Texts
 
 DEPARTMENTS = 99
 SECTIONS_PER_DEPARTMENT = 100
@@ -561,20 +562,17 @@ async def run(settings: ActionplanSettings, seconds: float, rounds: int) -> dict
         async with unit_of_work(app.state.runtime.sessions) as session:
             await ingest.period_opened(
                 session,
-                event=PeriodOpened(
-                    period_id=period_id,
-                    organisation_id="bench",
-                    name="ForBedring 2027 (bench)",
-                    opens_at=OPENED_AT,
-                    closes_at=OPENED_AT + timedelta(weeks=4),
-                    questionnaire_version="t.1",
-                    questionnaire=QUESTIONNAIRE,
-                    k=5,
-                    sensitive_k=10,
-                    stage_1_delay=timedelta(0),
-                    stage_2_delay=timedelta(days=7),
-                    plan_deadline=DEADLINE,
-                    units=(),
+                event=examples.PERIOD_OPENED.model_copy(
+                    update={
+                        "period_id": period_id,
+                        "organisation_id": "bench",
+                        "name": "ForBedring 2027 (bench)",
+                        "opens_at": OPENED_AT,
+                        "closes_at": OPENED_AT + timedelta(weeks=4),
+                        "questionnaire": QUESTIONNAIRE,
+                        "plan_deadline": DEADLINE,
+                        "units": (),
+                    }
                 ),
                 now=OPENED_AT,
             )

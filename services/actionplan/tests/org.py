@@ -195,6 +195,15 @@ def an_org(
         ),
     )
     good = (scale("sc2", 85.0, 90.0), scale("wc2", 80.0, 85.0))
+    k2_roll_up = SubUnitsRollUp(
+        sub_units=("A-PUB", "B-PUB"),
+        respondents=20,
+        unit_respondents=21,
+        eligible=24,
+        factors=(),
+        items=(scale("sc1", 90.0, 90.0, 20), scale("sc2", 61.37, 43.21, 20)),
+        withheld_items=(),
+    )
     results: list[PublishedUnitResults | SuppressedUnitResults] = [
         published(period_id, "HF", (scale("sc1", 80.0, 80.0), scale("sc2", 60.0, 50.0)), 60),
         published(period_id, "K", (scale("sc1", 68.91, 52.47), scale("sc2", 90.0, 95.0)), 30),
@@ -203,19 +212,7 @@ def an_org(
         ),
         hidden(period_id, "S-SMALL", reason="too_few_respondents", included_in="K"),
         hidden(
-            period_id,
-            "K2",
-            reason="direct_answers_too_few",
-            included_in="HF",
-            roll_up=SubUnitsRollUp(
-                sub_units=("A-PUB", "B-PUB"),
-                respondents=20,
-                unit_respondents=21,
-                eligible=24,
-                factors=(),
-                items=(scale("sc1", 90.0, 90.0, 20), scale("sc2", 61.37, 43.21, 20)),
-                withheld_items=(),
-            ),
+            period_id, "K2", reason="direct_answers_too_few", included_in="HF", roll_up=k2_roll_up
         ),
         published(period_id, "A-PUB", (scale("sc1", 90.0, 90.0), scale("sc2", 60.0, 40.0)), 10),
         published(period_id, "B-PUB", (scale("sc1", 90.0, 90.0), scale("sc2", 65.0, 50.0)), 10),
