@@ -231,3 +231,13 @@ def an_org(
         released_at=RELEASED_AT + timedelta(days=7),
     )
     return Org(period_id, opened, directory, results, finalized, stage_1, stage_2)
+
+
+def last_year_and_this() -> tuple[Org, Org]:
+    """Two periods of one organisation, the second opening a year after the first."""
+    last = an_org()
+    this = an_org(organisation_id=last.opened.organisation_id)
+    this.opened = this.opened.model_copy(
+        update={"opens_at": last.opened.opens_at + timedelta(days=365)}
+    )
+    return last, this

@@ -67,6 +67,20 @@ class Actionplan(InProcessService[ActionplanSettings, Scheduler]):
         await self.wait_for_plans(org.period_id)
         return await self.plan(org.period_id, "S-PUB")
 
+    async def escalate(
+        self,
+        plan_id: str,
+        measure: dict[str, Any],
+        reason: str,
+        *,
+        role: str = "leader",
+        revision: int | None = None,
+    ) -> httpx.Response:
+        """Lift `measure` of the plan to the unit above, at its own revision unless given."""
+        path = f"/api/v1/plans/{plan_id}/measures/{measure['measure_id']}/escalate"
+        at = measure["revision"] if revision is None else revision
+        return await self.send("POST", path, role, {"reason": reason, "revision": at})
+
     async def outbox_empty(self) -> None:
         """Every staged event has been published (the relay deletes a row once sent)."""
 

@@ -24,21 +24,11 @@ async def test_escalate_accept_decline_and_the_refusals(
         ).json()
         two = (await app.send("POST", f"{base}/measures", "leader", measure(title="Lifts"))).json()
 
-        lifted = await app.send(
-            "POST",
-            f"{base}/measures/{one['measure_id']}/escalate",
-            "leader",
-            {"reason": "Needs the clinic's budget.", "revision": one["revision"]},
-        )
+        lifted = await app.escalate(plan["plan_id"], one, "Needs the clinic's budget.")
         assert lifted.status_code == 201, lifted.text
         escalation = lifted.json()
         assert (escalation["status"], escalation["to_unit"]["unit_id"]) == ("pending", "K")
-        again = await app.send(
-            "POST",
-            f"{base}/measures/{one['measure_id']}/escalate",
-            "leader",
-            {"reason": "Again.", "revision": one["revision"] + 1},
-        )
+        again = await app.escalate(plan["plan_id"], one, "Again.", revision=one["revision"] + 1)
         assert again.status_code == 409
         # Both sides see it: the inbox of the parent's leader, the unit's plan.
         inbox = (
@@ -77,12 +67,7 @@ async def test_escalate_accept_decline_and_the_refusals(
         assert source["escalation"]["status"] == "accepted"
 
         # The other one is declined and comes back with the reason.
-        lift = await app.send(
-            "POST",
-            f"{base}/measures/{two['measure_id']}/escalate",
-            "leader",
-            {"reason": "Too big for us.", "revision": two["revision"]},
-        )
+        lift = await app.escalate(plan["plan_id"], two, "Too big for us.")
         declined = await app.send(
             "POST",
             f"/api/v1/escalations/{lift.json()['escalation_id']}/decline",
@@ -102,12 +87,7 @@ async def test_escalate_accept_decline_and_the_refusals(
                 "POST", f"/api/v1/plans/{top['plan_id']}/measures", "top_leader", measure()
             )
         ).json()
-        refused = await app.send(
-            "POST",
-            f"/api/v1/plans/{top['plan_id']}/measures/{root['measure_id']}/escalate",
-            "top_leader",
-            {"reason": "Nowhere to go.", "revision": root["revision"]},
-        )
+        refused = await app.escalate(top["plan_id"], root, "Nowhere to go.", role="top_leader")
         assert refused.status_code == 409
         assert "top of the organisation" in refused.json()["detail"]["message"]
         await app.outbox_empty()

@@ -86,11 +86,8 @@ async def _write_history(app: Actionplan, period_id: str) -> str:
     )
     replies.append(await app.send("POST", f"{base}/comments", "leader", {"text": "Good start."}))
     replies.append(
-        await app.send(
-            "POST",
-            f"{base}/measures/{m['measure_id']}/escalate",
-            "leader",
-            {"reason": "Needs the clinic's budget.", "revision": edited.json()["revision"]},
+        await app.escalate(
+            plan["plan_id"], m, "Needs the clinic's budget.", revision=edited.json()["revision"]
         )
     )
     assert [r.status_code for r in replies] == [200, 201, 201, 200, 201, 201], [

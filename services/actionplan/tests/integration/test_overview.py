@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from services.actionplan.tests.integration.test_plans import measure
-from services.actionplan.tests.org import PEOPLE, an_org
+from services.actionplan.tests.org import PEOPLE, an_org, last_year_and_this
 
 
 def share(rows: list[dict[str, Any]], indicator: str, level: str) -> tuple[int, int, float | None]:
@@ -75,11 +75,7 @@ async def test_indicators_without_plan_and_roll_up(actionplan: Any, produce: Any
 async def test_unfinished_measures_are_offered_for_carry_over_into_next_period(
     actionplan: Any, produce: Any
 ) -> None:
-    last = an_org()
-    this = an_org(organisation_id=last.opened.organisation_id)
-    this.opened = this.opened.model_copy(
-        update={"opens_at": last.opened.opens_at + timedelta(days=365)}
-    )
+    last, this = last_year_and_this()
     async with actionplan() as app:
         old = await app.opened_plan(produce, last)
         base = f"/api/v1/plans/{old['plan_id']}"

@@ -18,7 +18,7 @@ from forbedring_chassis.testing import eventually
 from forbedring_chassis.web import NAV_SECTIONS, Pages
 from services.actionplan.tests.integration.conftest import ROLES, Actionplan, token
 from services.actionplan.tests.integration.test_plans import measure
-from services.actionplan.tests.org import HIDDEN_FIGURES, PEOPLE, an_org
+from services.actionplan.tests.org import HIDDEN_FIGURES, PEOPLE, an_org, last_year_and_this
 
 LANGS = ("nb", "nn", "en")
 LEADERS = {"leader", "leader_above", "top_leader"}  # may edit S-PUB's plan
@@ -450,11 +450,7 @@ async def test_form_posts_change_the_plan_and_bad_ones_show_the_message_and_chan
 async def test_carry_over_and_a_declined_escalation_through_the_pages(
     actionplan: Any, produce: Any
 ) -> None:
-    last = an_org()
-    this = an_org(organisation_id=last.opened.organisation_id)
-    this.opened = this.opened.model_copy(
-        update={"opens_at": last.opened.opens_at + timedelta(days=365)}
-    )
+    last, this = last_year_and_this()
     async with actionplan() as app:
         old = await app.opened_plan(produce, last)
         unfinished = (

@@ -57,12 +57,7 @@ async def test_an_edit_an_escalation_and_a_directory_change_show_at_once(
         # The parent's plan shows the measure lifted to it, though its own revision is
         # unchanged by the lifting.
         m = added.json()
-        lifted = await app.send(
-            "POST",
-            f"{base}/measures/{m['measure_id']}/escalate",
-            "leader",
-            {"reason": "Needs the clinic's budget.", "revision": m["revision"]},
-        )
+        lifted = await app.escalate(plan["plan_id"], m, "Needs the clinic's budget.")
         assert lifted.status_code == 201, lifted.text
         above = await app.plan(org.period_id, "K", role="leader_above")
         assert above["revision"] == parent["revision"]
