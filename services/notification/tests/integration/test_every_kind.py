@@ -41,6 +41,21 @@ EVERYONE_INVITED = members_of("S11", "S12", "K2")
 S12_SECRET_FIGURES = ("73.21", "41.67", "73,21", "41,67")
 
 
+def escalated(period_id: str, **fields: Any) -> MeasureEscalated:
+    """S11's measure lifted to K1 (the example's, with what `fields` change)."""
+    return MeasureEscalated(
+        **{
+            **MEASURE_ESCALATED.model_dump(),
+            "period_id": period_id,
+            "leader_person_ids": ("L-S11",),
+            "to_leader_person_ids": ("L-K1",),
+            "unit_id": "S11",
+            "to_unit_id": "K1",
+            **fields,
+        }
+    )
+
+
 async def test_every_kind_reaches_exactly_its_recipients_in_their_language(
     notification: Any, produce: Any, smtp: SmtpServer
 ) -> None:
@@ -148,40 +163,14 @@ async def test_every_kind_reaches_exactly_its_recipients_in_their_language(
                         "responsible_person_ids": ("E-K2-03", "E-GHOST"),
                     }
                 ),
-                MeasureEscalated(
-                    **{
-                        **MEASURE_ESCALATED.model_dump(),
-                        "period_id": pid,
-                        "leader_person_ids": ("L-S11",),
-                        "to_leader_person_ids": ("L-K1",),
-                        "unit_id": "S11",
-                        "to_unit_id": "K1",
-                    }
-                ),
-                MeasureEscalated(
-                    **{
-                        **MEASURE_ESCALATED.model_dump(),
-                        "period_id": pid,
-                        "step": "accepted",
-                        "leader_person_ids": ("L-S11",),
-                        "to_leader_person_ids": ("L-K1",),
-                        "unit_id": "S11",
-                        "to_unit_id": "K1",
-                    }
-                ),
-                MeasureEscalated(
-                    **{
-                        **MEASURE_ESCALATED.model_dump(),
-                        "period_id": pid,
-                        "step": "declined",
-                        "measure_id": "m-4",
-                        "title": "Ny turnusordning",
-                        "reason": "Løses best på posten.",
-                        "leader_person_ids": ("L-S11",),
-                        "to_leader_person_ids": ("L-K1",),
-                        "unit_id": "S11",
-                        "to_unit_id": "K1",
-                    }
+                escalated(pid),
+                escalated(pid, step="accepted"),
+                escalated(
+                    pid,
+                    step="declined",
+                    measure_id="m-4",
+                    title="Ny turnusordning",
+                    reason="Løses best på posten.",
                 ),
             ]
         )
