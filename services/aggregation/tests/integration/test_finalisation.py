@@ -13,6 +13,7 @@ from forbedring_aggregation import finalisation
 from forbedring_aggregation import testing as synth
 from forbedring_aggregation.domain.suppression import SuppressionMethod
 from forbedring_aggregation.rebuild import rebuild
+from forbedring_chassis import wire
 from forbedring_chassis.testing import Databases, Infrastructure, eventually, unique_name
 from forbedring_contracts import topics
 from forbedring_contracts.events import results_checksum
@@ -38,6 +39,19 @@ def a_period(rng: random.Random, leaves: int, responses: int) -> tuple[str, Any,
     return period, tree, per_unit
 
 
+def whole_period(
+    rng: random.Random, period: str, tree: Any, per_unit: dict[str, int]
+) -> list[wire.Record]:
+    """Every record of a period: its opening, its responses (`per_unit`), its close."""
+    return synth.encoded(
+        [
+            *synth.opening(period, tree, Q),
+            *synth.responses(rng, period, Q, per_unit),
+            synth.period_closed(period, per_unit),
+        ]
+    )
+
+
 async def test_finalise_waits_for_the_totals_and_emits_one_set_of_events(
     aggregation: Any, infrastructure: Infrastructure, private_topic_prefix: str
 ) -> None:
@@ -51,14 +65,7 @@ async def test_finalise_waits_for_the_totals_and_emits_one_set_of_events(
         await synth.produce(
             servers,
             private_topic_prefix,
-            synth.encoded(
-                [
-                    synth.period_opened(period, tree, Q),
-                    synth.hr_directory(period, tree),
-                    *events[:-10],
-                ]
-            )
-            + closed,
+            synth.encoded([*synth.opening(period, tree, Q), *events[:-10]]) + closed,
         )
         await all_read(infrastructure, private_topic_prefix, running.settings.database_url)
         waiting = await running.client.get(f"/api/v1/periods/{period}/snapshot")
@@ -167,15 +174,7 @@ async def test_a_period_finalised_by_the_first_edition_is_rebuilt_byte_for_byte(
     monkeypatch.setattr(finalisation, "CURRENT_METHOD", SuppressionMethod.GREEDY_V1)
     rng = random.Random(5)
     period, tree, per_unit = a_period(rng, 12, 120)
-    events = synth.responses(rng, period, Q, per_unit)
-    records = synth.encoded(
-        [
-            synth.period_opened(period, tree, Q),
-            synth.hr_directory(period, tree),
-            *events,
-            synth.period_closed(period, per_unit),
-        ]
-    )
+    records = whole_period(rng, period, tree, per_unit)
     async with aggregation() as running:
         await synth.produce(infrastructure.kafka_bootstrap_servers, private_topic_prefix, records)
 
@@ -208,15 +207,7 @@ async def test_two_instances_in_one_group_give_the_same_snapshot_as_one(
 ) -> None:
     rng = random.Random(4)
     period, tree, per_unit = a_period(rng, 40, 3_000)
-    events = synth.responses(rng, period, Q, per_unit)
-    records = synth.encoded(
-        [
-            synth.period_opened(period, tree, Q),
-            synth.hr_directory(period, tree),
-            *events,
-            synth.period_closed(period, per_unit),
-        ]
-    )
+    records = whole_period(rng, period, tree, per_unit)
     servers = infrastructure.kafka_bootstrap_servers
     alone_db = await databases.create("aggregation")
     pair_db = await databases.create("aggregation")
