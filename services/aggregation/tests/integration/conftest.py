@@ -20,7 +20,6 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from asgi_lifespan import LifespanManager
 
 from forbedring_aggregation import testing as synth
 from forbedring_aggregation.app import create_app
@@ -33,8 +32,10 @@ from forbedring_chassis.testing import (
     Infrastructure,
     eventually,
     free_port,
+    in_process,
     plain_url,
     service_environment,
+    settings_for_tests,
     signed_in_as,
     unique_name,
     verifier_for_tests,
@@ -192,22 +193,23 @@ async def aggregation(
     async def start(
         database_url: str | None = None, group: str | None = None, **overrides: Any
     ) -> AsyncIterator[Running]:
-        settings = AggregationSettings(
-            database_url=database_url or await databases.create("aggregation"),
-            **infrastructure.connections(private_topic_prefix),
+        settings = await settings_for_tests(
+            AggregationSettings,
+            infrastructure=infrastructure,
+            databases=databases,
+            topic_prefix=private_topic_prefix,
+            database_url=database_url,
             consumer_group=group or unique_name("aggregation"),
             finalise_interval_s=0.5,
             # Tiny slices: a batch is applied in several, so duplicates across slices,
             # held responses and the pipelined writing are all exercised.
             slice_records=7,
-        ).model_copy(update=overrides)
+            **overrides,
+        )
         app = create_app(settings, verifier=verifier_for_tests())
-        async with LifespanManager(app, startup_timeout=30) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://agg", headers=signed_in_as(synth.HR_ADMIN)
-            ) as client:
-                yield Running(client, settings)
+        signed_in = signed_in_as(synth.HR_ADMIN)
+        async with in_process(app, "http://agg", headers=signed_in, startup_s=30) as client:
+            yield Running(client, settings)
 
     return start
 
