@@ -8,14 +8,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from asgi_lifespan import LifespanManager
 
 from forbedring_chassis.clock import SettableClock
 from forbedring_chassis.runtime import Runtime
-from forbedring_chassis.testing import Databases, Infrastructure, plain_url, unique_name
+from forbedring_chassis.testing import (
+    Databases,
+    Infrastructure,
+    in_process,
+    plain_url,
+    settings_for_tests,
+    unique_name,
+)
 from forbedring_contracts import topics
 from forbedring_survey.app import create_app
 from forbedring_survey.scheduler import Scheduler
@@ -85,46 +90,35 @@ class Harness:
         return found
 
 
-def survey_settings(
-    infrastructure: Infrastructure, database_url: str, topic_prefix: str, **overrides: Any
-) -> SurveySettings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
-        "kafka_topic_prefix": topic_prefix,
-        "redis_url": infrastructure.redis_url,
-        "dev_issuer_enabled": True,
-        "hr_admins": [HR_ADMIN],
-        "scheduler_enabled": False,
-        "participation_interval_s": 0,
-        **overrides,
-    }
-    return SurveySettings(**values)
-
-
 @asynccontextmanager
 async def started(
     infrastructure: Infrastructure, databases: Databases, topic_prefix: str, **overrides: Any
 ) -> AsyncIterator[Harness]:
     """The survey in this process on a fresh database; keyword arguments override its
     settings."""
-    settings = survey_settings(
-        infrastructure, await databases.create("survey"), topic_prefix, **overrides
+    settings = await settings_for_tests(
+        SurveySettings,
+        infrastructure=infrastructure,
+        databases=databases,
+        topic_prefix=topic_prefix,
+        dev_issuer_enabled=True,
+        hr_admins=[HR_ADMIN],
+        scheduler_enabled=False,
+        participation_interval_s=0,
+        **overrides,
     )
     clock = SettableClock(datetime.now(UTC))
     app = create_app(settings, clock=clock)
     # A generous shutdown: the producer may still be waiting for a fresh topic's leader.
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=180) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://survey") as client:
-            yield Harness(
-                api=SurveyApi(client),
-                clock=clock,
-                settings=settings,
-                runtime=app.state.runtime,
-                topic_prefix=topic_prefix,
-                infrastructure=infrastructure,
-            )
+    async with in_process(app, "http://survey", shutdown_s=180) as client:
+        yield Harness(
+            api=SurveyApi(client),
+            clock=clock,
+            settings=settings,
+            runtime=app.state.runtime,
+            topic_prefix=topic_prefix,
+            infrastructure=infrastructure,
+        )
 
 
 @pytest.fixture
