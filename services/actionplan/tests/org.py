@@ -53,44 +53,27 @@ def _texts(text: str) -> Texts:
     return Texts(nb=f"{text} (nb)", nn=f"{text} (nn)", en=text)
 
 
+def _item(item_id: str, factor_id: str, text: str, *, reverse_scored: bool = False) -> Item:
+    return Item(
+        item_id=item_id,
+        kind="scale",
+        factor_id=factor_id,
+        reverse_scored=reverse_scored,
+        sensitive=False,
+        text=_texts(text),
+    )
+
+
 QUESTIONNAIRE = Questionnaire(
     factors=(
         Factor(factor_id="safety_climate", name=_texts("Safety climate")),
         Factor(factor_id="working_conditions", name=_texts("Working conditions")),
     ),
     items=(
-        Item(
-            item_id="sc1",
-            kind="scale",
-            factor_id="safety_climate",
-            reverse_scored=False,
-            sensitive=False,
-            text=_texts("I would feel safe being treated here"),
-        ),
-        Item(
-            item_id="sc2",
-            kind="scale",
-            factor_id="safety_climate",
-            reverse_scored=False,
-            sensitive=False,
-            text=_texts("Errors are handled appropriately"),
-        ),
-        Item(
-            item_id="wc1",
-            kind="scale",
-            factor_id="working_conditions",
-            reverse_scored=True,
-            sensitive=False,
-            text=_texts("I have too much to do"),
-        ),
-        Item(
-            item_id="wc2",
-            kind="scale",
-            factor_id="working_conditions",
-            reverse_scored=False,
-            sensitive=False,
-            text=_texts("I can take my breaks"),
-        ),
+        _item("sc1", "safety_climate", "I would feel safe being treated here"),
+        _item("sc2", "safety_climate", "Errors are handled appropriately"),
+        _item("wc1", "working_conditions", "I have too much to do", reverse_scored=True),
+        _item("wc2", "working_conditions", "I can take my breaks"),
     ),
 )
 
