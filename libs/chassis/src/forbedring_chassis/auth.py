@@ -332,6 +332,30 @@ class DevToken(BaseModel):
     expires_in: int
 
 
+class DevSignInRefused(RuntimeError):
+    """The development sign-in did not hand out a token."""
+
+
+class DevelopmentSignIns:
+    """Bearer headers from a service's development sign-in (`POST /dev-login`), one token
+    per person, kept: the demo's loaders and the tests act as many people in turn."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+        self._tokens: dict[str, str] = {}
+
+    async def headers(self, person_id: str) -> dict[str, str]:
+        token = self._tokens.get(person_id)
+        if token is None:
+            reply = await self._http.post("/dev-login", json={"employee_id": person_id})
+            if reply.status_code != 200:
+                raise DevSignInRefused(
+                    f"dev-login as {person_id}: {reply.status_code} {reply.text}"
+                )
+            token = self._tokens[person_id] = str(reply.json()["access_token"])
+        return {"Authorization": f"Bearer {token}"}
+
+
 def development_issuer_router(issuer: DevelopmentIssuer) -> APIRouter:
     """`/dev-login` (JSON, and a page in the shared look and the reader's language) and
     `/.well-known/jwks.json`."""

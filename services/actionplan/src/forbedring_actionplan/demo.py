@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 
 from forbedring_actionplan.context import today
+from forbedring_chassis.auth import DevelopmentSignIns, DevSignInRefused
 
 DEMO_LEADER = "demo-leader"
 DEMO_HR_ADMIN = "demo-hr-admin"
@@ -64,15 +65,10 @@ class Client:
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
-        self._tokens: dict[str, str] = {}
+        self._sign_ins = DevelopmentSignIns(http)
 
     async def _headers(self, person_id: str) -> dict[str, str]:
-        if person_id not in self._tokens:
-            reply = await self.http.post("/dev-login", json={"employee_id": person_id})
-            if reply.status_code != 200:
-                raise DemoError(f"dev-login as {person_id}: {reply.status_code} {reply.text}")
-            self._tokens[person_id] = reply.json()["access_token"]
-        return {"Authorization": f"Bearer {self._tokens[person_id]}"}
+        return await self._sign_ins.headers(person_id)
 
     async def get(self, person_id: str, path: str) -> Any:
         reply = await self.http.get(API + path, headers=await self._headers(person_id))
@@ -101,7 +97,7 @@ async def wait_for_plans(client: Client, *, period_id: str, wait_s: float) -> di
     while True:
         try:
             periods = await client.get(DEMO_HR_ADMIN, "/me/plans")
-        except (DemoError, httpx.TransportError):
+        except (DemoError, DevSignInRefused, httpx.TransportError):
             periods = []
         for found in periods:
             if found["period"]["period_id"] == period_id and found["plans"]:
@@ -413,7 +409,7 @@ async def main(url: str, period_id: str, wait_s: float) -> int:
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
         try:
             summary = await fill(Client(http), period_id=period_id, wait_s=wait_s)
-        except DemoError as error:
+        except (DemoError, DevSignInRefused) as error:
             print(error, file=sys.stderr)
             return 1
     if summary.already:

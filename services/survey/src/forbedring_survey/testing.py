@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from forbedring_chassis.auth import DevelopmentSignIns
 from forbedring_survey.domain.questionnaire import load_questionnaire
 
 HR_ADMIN = "hr-admin"
@@ -65,14 +66,10 @@ class SurveyApi:
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
-        self._tokens: dict[str, str] = {}
+        self._sign_ins = DevelopmentSignIns(http)
 
     async def headers(self, employee_id: str) -> dict[str, str]:
-        if employee_id not in self._tokens:
-            reply = await self.http.post("/dev-login", json={"employee_id": employee_id})
-            reply.raise_for_status()
-            self._tokens[employee_id] = reply.json()["access_token"]
-        return {"Authorization": f"Bearer {self._tokens[employee_id]}"}
+        return await self._sign_ins.headers(employee_id)
 
     async def create_period(
         self, *, opens_at: datetime | None = None, **fields: Any
