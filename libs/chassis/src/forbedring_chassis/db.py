@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Column, DateTime, LargeBinary, String, delete
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_chassis.logging import get_logger
@@ -109,6 +109,17 @@ async def keep_unit_results(
         )
     )
     return True
+
+
+async def count_unit_results(
+    session: AsyncSession, model: type[UnitResultColumns], *, period_id: str
+) -> int:
+    """How many of the period's units' results are kept (complete when the count that
+    results-finalized gives)."""
+    found = await session.exec(
+        select(func.count()).select_from(model).where(col(model.period_id) == period_id)
+    )
+    return int(found.one())
 
 
 async def replace_period_rows(

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from forbedring_actionplan import opening, repository
 from forbedring_actionplan.models import DirectoryUnit, Period, Person, UnitResultRow
-from forbedring_chassis.db import keep_unit_results
+from forbedring_chassis.db import count_unit_results, keep_unit_results
 from forbedring_chassis.logging import get_logger
 from forbedring_contracts.events import (
     DirectoryUpdated,
@@ -126,7 +126,7 @@ async def _open_if_ready(session: AsyncSession, *, period: Period, now: datetime
         return
     if period.opens_at is None:
         return  # period-opened not seen yet: it says the plans' deadline
-    received = await repository.count_unit_results(session, period_id=period.period_id)
+    received = await count_unit_results(session, UnitResultRow, period_id=period.period_id)
     if received < period.unit_count:
         return
     if not await repository.has_units(session, period_id=period.period_id):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forbedring_chassis.db import keep_unit_results
+from forbedring_chassis.db import count_unit_results, keep_unit_results
 from forbedring_chassis.logging import get_logger
 from forbedring_contracts.events import (
     DirectoryUpdated,
@@ -130,7 +130,7 @@ async def _complete_if_ready(
 ) -> None:
     if period.unit_count is None or period.finalized_at is None:
         return
-    received = await repository.count_unit_results(session, period_id=period.period_id)
+    received = await count_unit_results(session, UnitResultRow, period_id=period.period_id)
     if received != period.unit_count:
         return
     values = await repository.unit_result_values(session, period_id=period.period_id)

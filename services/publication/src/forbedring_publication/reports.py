@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from forbedring_chassis.db import Sessions, unit_of_work
+from forbedring_chassis.db import Sessions, count_unit_results, unit_of_work
 from forbedring_chassis.logging import get_logger
 from forbedring_contracts.events import Questionnaire, SuppressedUnitResults
 from forbedring_publication import repository
@@ -16,7 +16,7 @@ from forbedring_publication.domain import report as report_data
 from forbedring_publication.domain import roll_up as roll_up_rules
 from forbedring_publication.domain.release import is_admin, may_read_results
 from forbedring_publication.errors import Forbidden, NotFound
-from forbedring_publication.models import Period
+from forbedring_publication.models import Period, UnitResultRow
 from forbedring_publication.release import schedule_body, schedule_of
 from forbedring_publication.schemas import ReleaseSchedule, SuppressedSummary, UnitList
 
@@ -55,7 +55,7 @@ async def schedule(session: AsyncSession, *, period_id: str, person_id: str) -> 
     access = await access_of(session, period_id=period_id, person_id=person_id)
     body = schedule_body(access.period)
     if is_admin(access.roles):
-        body.units_received = await repository.count_unit_results(session, period_id=period_id)
+        body.units_received = await count_unit_results(session, UnitResultRow, period_id=period_id)
         body.units_expected = access.period.unit_count
     return body
 

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,13 +30,6 @@ async def unit_result_values(session: AsyncSession, *, period_id: str) -> list[t
         )
     )
     return [(unit_id, bytes(value)) for unit_id, value in rows.all()]
-
-
-async def count_unit_results(session: AsyncSession, *, period_id: str) -> int:
-    found = await session.exec(
-        select(func.count()).select_from(UnitResultRow).where(UnitResultRow.period_id == period_id)
-    )
-    return int(found.one())
 
 
 async def get_unit_result(

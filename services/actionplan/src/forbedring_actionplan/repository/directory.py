@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -205,10 +205,3 @@ async def unit_results(session: AsyncSession, *, period_id: str) -> dict[str, by
         )
     )
     return {unit: bytes(value) for unit, value in rows.all()}
-
-
-async def count_unit_results(session: AsyncSession, *, period_id: str) -> int:
-    found = await session.exec(
-        select(func.count()).select_from(UnitResultRow).where(UnitResultRow.period_id == period_id)
-    )
-    return int(found.one())
