@@ -131,7 +131,6 @@ async def unit_page(
         return data
     helpers = {
         "charts": charts,
-        "keys": SCALE_KEYS,
         "factor_rows": lambda factors: [(f["name"], f["mean"]) for f in factors],
         "item_text": lambda d, item_id: next(
             (i["text"] for i in d["items"] if i["item_id"] == item_id), item_id
