@@ -146,6 +146,7 @@ class Load:
     failed: int = 0
     healthz: list[float] = field(default_factory=list)
     freshness: list[float] = field(default_factory=list)
+    freshness_after_accepted: list[float] = field(default_factory=list)
 
 
 def scheduled_times(count: int, minutes: float, rng: random.Random) -> list[float]:
@@ -242,9 +243,11 @@ async def answer_the_day(
             submitted_at = time.monotonic()
             if await survey.answer(employee_id, random.Random(employee_id)) is None:
                 continue
+            accepted_at = time.monotonic()  # the 202: the request's own time is behind it
             while await survey.respondents_of(unit) <= before:  # noqa: ASYNC110 (HTTP polling)
                 await asyncio.sleep(0.2)
             load.freshness.append(time.monotonic() - submitted_at)
+            load.freshness_after_accepted.append(time.monotonic() - accepted_at)
 
     side = [asyncio.create_task(trivial()), asyncio.create_task(fresh())]
     tasks = []
@@ -479,6 +482,14 @@ async def measure(
             "max": round(max(load.freshness), 2) if load.freshness else None,
             "samples": len(load.freshness),
             "goal": "< 2 s",
+            # The goal is judged on the figure above (from sending the answer); this one
+            # starts at its acceptance, without the submission's own time under the load.
+            "after_accepted_median": round(statistics.median(load.freshness_after_accepted), 2)
+            if load.freshness_after_accepted
+            else None,
+            "after_accepted_max": round(max(load.freshness_after_accepted), 2)
+            if load.freshness_after_accepted
+            else None,
         }
 
         print("closing the period", flush=True)
@@ -639,7 +650,9 @@ def write_markdown(figures: dict[str, Any], services: dict[str, Any], path: Path
         f"the load: {figures['survey_healthz_during_load']['p50_ms']} / "
         f"{figures['survey_healthz_during_load']['p99_ms']} | |",
         f"| participation freshness, median / max ({fresh['samples']} probes) | "
-        f"{fresh['median']} s / {fresh['max']} s | | "
+        f"{fresh['median']} s / {fresh['max']} s, from sending the answer "
+        f"({fresh.get('after_accepted_median')} s / {fresh.get('after_accepted_max')} s from "
+        "its acceptance) | | "
         f"< 2 s: {goal(fresh['max'] is not None and fresh['max'] < 2)} |",
         f"| close to stage 1 visible | {stage_1} s | | < 60 s: {goal(stage_1 < 60)} |",
         f"| stage 1 to a plan for every unit | {figures['stage_1_to_every_plan_open_s']} s | | |",
