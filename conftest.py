@@ -11,16 +11,15 @@ from collections.abc import AsyncIterator
 import pytest
 
 from forbedring_chassis.testing import (
-    REPO_ROOT,
     Databases,
     Infrastructure,
     InfrastructureMissing,
     SendEvents,
     drop_database,
     event_producer,
+    fresh_topics,
     locate_infrastructure,
 )
-from forbedring_chassis.topic_admin import apply_topics, delete_topics_with_prefix, load_topics
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +32,8 @@ def infrastructure() -> Infrastructure:
 
 async def _fresh_topics(infrastructure: Infrastructure) -> AsyncIterator[str]:
     prefix = f"test-{uuid.uuid4().hex[:8]}."
-    specs = load_topics(REPO_ROOT / "deploy" / "topics.yaml", prefix=prefix)
-    await apply_topics(infrastructure.kafka_bootstrap_servers, specs)
-    yield prefix
-    await delete_topics_with_prefix(infrastructure.kafka_bootstrap_servers, prefix)
+    async with fresh_topics(infrastructure.kafka_bootstrap_servers, prefix):
+        yield prefix
 
 
 @pytest.fixture(scope="session")

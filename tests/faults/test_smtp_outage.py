@@ -27,7 +27,7 @@ from forbedring_notification.settings import NotificationSettings
 from forbedring_publication.app import create_app as create_publication
 from forbedring_publication.scheduler import Scheduler
 from forbedring_publication.settings import PublicationSettings
-from services.notification.tests.integration.conftest import HR_ADMIN, token
+from services.notification.tests.integration.conftest import HR_ADMIN, QUICK_MAIL, token
 from services.notification.tests.smtp import SmtpServer
 from services.publication.tests.integration.conftest import (
     FINALIZED_AT,
@@ -79,13 +79,7 @@ async def test_smtp_down_then_up_delivers_every_release_email_exactly_once(
             **infrastructure.connections(private_topic_prefix),
             consumer_group=unique_name("notification"),
             smtp_port=smtp.port,
-            scheduler_enabled=False,
-            relay_poll_interval_s=0.1,
-            send_rate_per_s=0,
-            retry_base_s=0.2,
-            retry_max_s=1.0,
-            public_base_url="https://forbedring.test",
-            hr_admins=[HR_ADMIN],
+            **QUICK_MAIL,
         ),
         clock=notification_clock,
         verifier=verifier_for_tests(),

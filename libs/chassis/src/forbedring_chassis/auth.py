@@ -356,6 +356,11 @@ class DevelopmentSignIns:
         return {"Authorization": f"Bearer {token}"}
 
 
+def _on_site(path: str) -> str:
+    """`path` if it stays on this site, else the root (no redirect elsewhere)."""
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
 def development_issuer_router(issuer: DevelopmentIssuer) -> APIRouter:
     """`/dev-login` (JSON, and a page in the shared look and the reader's language) and
     `/.well-known/jwks.json`."""
@@ -378,8 +383,7 @@ def development_issuer_router(issuer: DevelopmentIssuer) -> APIRouter:
     async def dev_login_form(request: Request, next: str = "/") -> HTMLResponse:
         from forbedring_chassis.web.pages import render  # the pages import this module
 
-        target = next if next.startswith("/") and not next.startswith("//") else "/"
-        return render(request, "chassis/devlogin.html", {"next": target})
+        return render(request, "chassis/devlogin.html", {"next": _on_site(next)})
 
     @router.post("/dev-login/form", dependencies=[*limited, CsrfProtected])
     async def dev_login_submit(
@@ -387,8 +391,7 @@ def development_issuer_router(issuer: DevelopmentIssuer) -> APIRouter:
         employee_id: Annotated[str, Form(min_length=1, max_length=64)],
         next: Annotated[str, Form()] = "/",
     ) -> RedirectResponse:
-        target = next if next.startswith("/") and not next.startswith("//") else "/"
-        response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+        response = RedirectResponse(_on_site(next), status_code=status.HTTP_303_SEE_OTHER)
         token = issuer.issue(employee_id)
         expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
         settings: ServiceSettings = request.app.state.runtime.settings

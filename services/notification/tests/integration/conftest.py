@@ -106,6 +106,19 @@ def smtp() -> Any:
     server.stop()
 
 
+# What every test's notification runs with: no pacing, quick retries, the scheduler only
+# by `tick()`.
+QUICK_MAIL: dict[str, Any] = {
+    "scheduler_enabled": False,
+    "relay_poll_interval_s": 0.1,
+    "send_rate_per_s": 0,
+    "retry_base_s": 0.2,
+    "retry_max_s": 1.0,
+    "public_base_url": "https://forbedring.test",
+    "hr_admins": [HR_ADMIN],
+}
+
+
 @pytest.fixture
 def notification(
     infrastructure: Infrastructure, private_topic_prefix: str, databases: Databases
@@ -121,13 +134,7 @@ def notification(
         databases=databases,
         topic_prefix=private_topic_prefix,
         clock_at=OPENS_AT,
-        scheduler_enabled=False,
-        relay_poll_interval_s=0.1,
-        send_rate_per_s=0,
-        retry_base_s=0.2,
-        retry_max_s=1.0,
-        public_base_url="https://forbedring.test",
-        hr_admins=[HR_ADMIN],
+        **QUICK_MAIL,
         # Its own slow poll: it publishes nothing, and a quick one only takes transactions
         # from the mail relay.
         outbox_poll_interval_s=NotificationSettings.model_fields["outbox_poll_interval_s"].default,
