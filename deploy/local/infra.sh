@@ -155,6 +155,23 @@ stop_pid() {  # stop_pid NAME PIDFILE PATTERN TIMEOUT: SIGTERM, wait, SIGKILL as
     say "$name stopped"
 }
 
+# Our listening ports lie inside Linux's ephemeral range (32768-60999): while a server is
+# down, an outgoing connection may be given its port, and its restart then fails with
+# 'Address already in use' (a fault case's Kafka restart did). A reserved port is never
+# handed out as an ephemeral one. Best effort: skipped where the setting is read-only.
+reserve_ports() {  # reserve_ports PORT...
+    local file=/proc/sys/net/ipv4/ip_local_reserved_ports current merged
+    [[ -w $file ]] || return 0
+    current="$(<"$file")"
+    merged="$(printf '%s\n' ${current//,/ } "$@" | sort -u | paste -sd, -)"
+    [[ $merged == "$current" ]] || echo "$merged" >"$file" 2>/dev/null || true
+}
+
+reserve_our_ports() {
+    reserve_ports "$PG_PORT" "$REDIS_PORT" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" \
+        "$SMTP_SINK_PORT" "$SMTP_SINK_UI_PORT"
+}
+
 # A component is external when its variable is set to something else than our address.
 external() {  # external VAR LOCAL_VALUE
     [[ -n ${!1:-} && ${!1} != "$2" ]]
@@ -543,6 +560,7 @@ cmd_up() {
     require_root
     take_lock
     mkdir -p "$LOGS"
+    reserve_our_ports
     local started=$SECONDS
     if external DATABASE_URL "$LOCAL_DATABASE_URL"; then
         say "PostgreSQL: using DATABASE_URL from the environment"
@@ -622,12 +640,13 @@ case "${1:-}" in
     down) cmd_down ;;
     status) cmd_status ;;
     env) cmd_env ;;
-    smtp-up) require_root; take_lock; cmd_smtp_up ;;
+    smtp-up) require_root; take_lock; reserve_our_ports; cmd_smtp_up ;;
     smtp-down) require_root; take_lock; cmd_smtp_down ;;
     start | stop)
         require_root
         take_lock
         mkdir -p "$LOGS"
+        reserve_our_ports
         case "${2:-}" in
             postgres | redis) "${2}_$([[ $1 == start ]] && echo up || echo down)" ;;
             kafka) if [[ $1 == start ]]; then kafka_up; else kafka_down; fi ;;
